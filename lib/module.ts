@@ -97,6 +97,13 @@ export class Module {
   }
 }
 
+/** tf.variable keeps its initial tensor alive (they share storage); release our handle to it. */
+function variableFrom(init: tf.Tensor): tf.Variable {
+  const v = tf.variable(init);
+  init.dispose();
+  return v;
+}
+
 export interface LinearOptions {
   /** Add a learned bias (GPT-2's c_attn has one). Default true. */
   bias?: boolean;
@@ -130,8 +137,8 @@ export class Linear extends Module {
     this.inFeatures = inFeatures;
     this.outFeatures = outFeatures;
     const std = options.initStd ?? 0.02;
-    this.weight = tf.variable(tf.tidy(() => tf.randomNormal([inFeatures, outFeatures], 0, std, "float32", options.seed)));
-    this.bias = options.bias === false ? null : tf.variable(tf.zeros([outFeatures]));
+    this.weight = variableFrom(tf.randomNormal([inFeatures, outFeatures], 0, std, "float32", options.seed));
+    this.bias = options.bias === false ? null : variableFrom(tf.zeros([outFeatures]));
   }
 
   /** x: [..., in] → [..., out]. */
