@@ -105,7 +105,16 @@ async function tryBackend(name: BackendName): Promise<string | null> {
   if (!ok || tf.getBackend() !== name) {
     return `setBackend("${name}") did not take effect (active: ${tf.getBackend()})`;
   }
-  const product = tf.tidy(() => tf.matMul(tf.tensor2d([[1, 2]]), tf.tensor2d([[3], [4]])).dataSync()[0]);
+  // The cpu backend prints a multi-line "install tfjs-node" banner on its first write; our own
+  // one-line announcement already says why we are on cpu, so hold console.warn for this probe.
+  const warn = console.warn;
+  let product: number;
+  try {
+    console.warn = () => {};
+    product = tf.tidy(() => tf.matMul(tf.tensor2d([[1, 2]]), tf.tensor2d([[3], [4]])).dataSync()[0]);
+  } finally {
+    console.warn = warn;
+  }
   if (product !== 11) return `backend "${name}" computed [1,2]·[3,4] = ${product}, not 11`;
   return null;
 }
