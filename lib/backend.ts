@@ -88,7 +88,7 @@ function prepareWasm(): void {
 async function tryBackend(name: BackendName): Promise<string | null> {
   if (name === "tensorflow") {
     const loaded = tryLoadNative();
-    if (!loaded.ok) return loaded.reason;
+    if (loaded.ok === false) return loaded.reason; // not `!loaded.ok`: tslab compiles without strictNullChecks, which that narrowing needs
   }
   if (name === "wasm") prepareWasm();
   if (tf.findBackendFactory(name) === null && tf.findBackend(name) === null) {
