@@ -1,0 +1,297 @@
+#!/usr/bin/python3
+"""Run every lesson notebook headless, through the real tslab kernel, and judge the result.
+
+    /usr/bin/python3 scripts/run-notebooks.py            (or: npm run test:notebooks)
+
+Runs, one after the other:
+  step07-exercise   stubs untouched: must run to the end, and its check must report
+                    "not implemented yet" as a failed check (not crash);
+  step07-solution   its check must pass;
+  step07-explore    with the seeded stand-in (no GPT2_SAFETENSORS), then again with
+                    GPT2_SAFETENSORS pointing at a small file in Hugging Face's layout that this
+                    script writes (the real-weights path).
+Every code cell's execute reply must have status "ok". That matters with tslab: for 200 ms after
+an error it aborts queued cells silently, so a run that only counts exceptions can miss cells.
+A cell that writes to stderr fails too (that is where tslab puts compile and runtime errors).
+
+Writes, under artifacts/ (git-ignored): the executed notebooks, an HTML export of the explore and
+solution notebooks (checked for the inlined plotly bundle and the static fallback pictures), and
+the tiny weights file. Prints "N passed, N failed" on its own line; exits 1 on any failure.
+
+Debian packages: jupyter-nbconvert python3-nbclient python3-ipykernel (Jupyter itself runs
+under /usr/bin/python3; the kernel is tslab from node_modules).
+"""
+import argparse
+import json
+import os
+import re
+import struct
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+KERNEL = "tslab-qkv"
+ARTIFACTS = os.path.join(ROOT, "artifacts")
+
+# Project-local kernel registration and a private runtime folder: nothing global is read or written.
+os.environ["JUPYTER_PATH"] = os.pathsep.join(filter(None, [os.path.join(ROOT, "jupyter"), os.environ.get("JUPYTER_PATH")]))
+os.environ.setdefault("JUPYTER_RUNTIME_DIR", tempfile.mkdtemp(prefix="qkv-jupyter-runtime-"))
+os.environ.pop("GPT2_SAFETENSORS", None)  # each run below decides; a learner's own setting must not leak in
+
+import nbformat  # noqa: E402
+from nbclient import NotebookClient  # noqa: E402
+
+# Appended (in memory only) after a notebook's check cell, so the runner can read the check's
+# verdict as data instead of scraping the HTML table.
+PROBE = (
+    "// added by scripts/run-notebooks.py\n"
+    'console.log("QKV_CHECK_RESULT " + JSON.stringify({ passed: result.passed, '
+    "results: result.results.map((r) => ({ name: r.name, passed: r.passed, message: String(r.message) })) }));"
+)
+
+EXPECTED_FIGURES_EXPLORE = 7
+
+
+def write_tiny_gpt2(path, n_embd=48, vocab=4096, n_positions=64, seed=0):
+    """A small file in Hugging Face's GPT-2 layout, written independently of lib/safetensors.ts.
+
+    Same key names as HF's gpt2 model.safetensors (no "transformer." prefix), F32, Conv1D
+    layout ([in, out]), a "__metadata__" entry, and a few tensors the notebook must NOT read
+    (later blocks, the MLP, ln_f). 4096 vocabulary rows cover the sentence's ids (max 3797).
+    """
+    import random
+    from array import array
+
+    rng = random.Random(seed)
+    C = n_embd
+
+    def normal(shape, mean, std):
+        n = 1
+        for d in shape:
+            n *= d
+        return shape, array("f", (mean + rng.gauss(0, std) for _ in range(n)))
+
+    tensors = {
+        "wte.weight": normal((vocab, C), 0, 0.1),
+        "wpe.weight": normal((n_positions, C), 0, 0.01),
+        "h.0.ln_1.weight": normal((C,), 1, 0.1),
+        "h.0.ln_1.bias": normal((C,), 0, 0.05),
+        "h.0.attn.c_attn.weight": normal((C, 3 * C), 0, 0.02),
+        "h.0.attn.c_attn.bias": normal((3 * C,), 0, 0.02),
+        "h.0.attn.c_proj.weight": normal((C, C), 0, 0.02),
+        "h.0.mlp.c_fc.weight": normal((C, 4 * C), 0, 0.02),
+        "h.1.attn.c_attn.weight": normal((C, 3 * C), 0, 0.02),
+        "ln_f.weight": normal((C,), 1, 0),
+    }
+    header = {"__metadata__": {"format": "pt"}}
+    blobs = []
+    offset = 0
+    for name in sorted(tensors):
+        shape, values = tensors[name]
+        if sys.byteorder != "little":
+            values.byteswap()  # safetensors is little-endian
+        data = values.tobytes()
+        header[name] = {"dtype": "F32", "shape": list(shape), "data_offsets": [offset, offset + len(data)]}
+        blobs.append(data)
+        offset += len(data)
+    head = json.dumps(header, separators=(",", ":")).encode()
+    head += b" " * ((8 - len(head) % 8) % 8)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(head)))
+        f.write(head)
+        for b in blobs:
+            f.write(b)
+    return path
+
+
+def output_text(cell):
+    """All text a cell showed: streams, text/plain and text/html of rich outputs, errors."""
+    parts = []
+    for o in cell.get("outputs", []):
+        if o.get("output_type") == "stream":
+            parts.append(o.get("text", ""))
+        elif o.get("output_type") in ("display_data", "execute_result"):
+            for mime in ("text/plain", "text/html"):
+                v = o.get("data", {}).get(mime)
+                if isinstance(v, str) and len(v) < 200_000:
+                    parts.append(v)
+        elif o.get("output_type") == "error":
+            parts.append(f"{o.get('ename')}: {o.get('evalue')}")
+    return "\n".join(parts)
+
+
+def first_line(cell):
+    src = cell.get("source", "")
+    return (src.splitlines() or [""])[0][:70]
+
+
+def run_notebook(label, nb_path, env=None, probe_after_check=False):
+    """Execute one notebook. Returns (executed notebook, per-cell records, seconds)."""
+    nb = nbformat.read(nb_path, as_version=4)
+    if probe_after_check:
+        idx = next((i for i, c in enumerate(nb.cells) if c.cell_type == "code" and "await checkStep07(" in c.source), None)
+        if idx is None:
+            raise SystemExit(f"{nb_path}: no cell calls `await checkStep07(`")
+        probe = nbformat.v4.new_code_cell(PROBE)
+        probe["id"] = "runner-probe"
+        nb.cells.insert(idx + 1, probe)
+    replies = {}
+
+    def on_executed(cell, cell_index, execute_reply):
+        replies[cell_index] = execute_reply["content"]
+
+    saved_env = {k: os.environ.get(k) for k in (env or {})}
+    os.environ.update(env or {})
+    try:
+        client = NotebookClient(
+            nb,
+            kernel_name=KERNEL,
+            timeout=600,
+            allow_errors=True,  # we judge every cell ourselves, from its reply
+            record_timing=True,
+            on_cell_executed=on_executed,
+            resources={"metadata": {"path": ROOT}},
+        )
+        t0 = time.time()
+        client.execute()
+        seconds = time.time() - t0
+    finally:
+        for k, v in saved_env.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+    records = []
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code" or not cell.source.strip():
+            continue
+        reply = replies.get(i)
+        status = reply.get("status") if reply else "not run"
+        stderr = "".join(o.get("text", "") for o in cell.outputs if o.get("output_type") == "stream" and o.get("name") == "stderr")
+        problem = None
+        if status != "ok":
+            detail = f"{reply.get('ename')}: {reply.get('evalue')}" if reply and status == "error" else "(no output: tslab aborts cells queued after an error)" if status == "aborted" else ""
+            problem = f"reply status {status!r} {detail} {stderr.strip()[:300]}".strip()
+        elif stderr.strip():
+            problem = f"wrote to stderr: {stderr.strip()[:300]}"
+        records.append({"name": f"{label}: cell {i} `{first_line(cell)}`", "passed": problem is None, "message": problem or "ok"})
+    return nb, records, seconds
+
+
+def probe_result(nb):
+    for c in nb.cells:
+        if c.get("id") == "runner-probe":
+            m = re.search(r"QKV_CHECK_RESULT (\{.*\})", output_text(c))
+            if m:
+                return json.loads(m.group(1))
+    return None
+
+
+def count_figures(nb):
+    return sum(
+        1
+        for c in nb.cells
+        for o in c.get("outputs", [])
+        if o.get("output_type") == "display_data" and "application/vnd.plotly.v1+json" in o.get("data", {})
+    )
+
+
+def export_html(nb, out_path):
+    from nbconvert import HTMLExporter
+
+    # The lab template links require.js and MathJax from a CDN. The lessons need neither (no
+    # LaTeX, no require), and an exported lesson must open offline, so point both at empty scripts.
+    exporter = HTMLExporter(require_js_url="data:text/javascript,", mathjax_url="data:text/javascript,")
+    body, _ = exporter.from_notebook_node(nb)
+    os.makedirs(os.path.dirname(out_path), exist_ok=True)
+    with open(out_path, "w", encoding="utf-8") as f:
+        f.write(body)
+    return body
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--only", help="run only the notebooks whose label contains this")
+    args = parser.parse_args()
+
+    nbdir = os.path.join(ROOT, "notebooks")
+    out_nb = os.path.join(ARTIFACTS, "notebooks")
+    os.makedirs(out_nb, exist_ok=True)
+    tiny = os.path.join(ARTIFACTS, "tiny-gpt2", "model.safetensors")
+
+    results = []
+    timings = []
+
+    def check(name, ok, message):
+        results.append({"name": name, "passed": bool(ok), "message": message})
+
+    plan = [
+        ("step07-exercise", "step07-exercise.ipynb", None, True),
+        ("step07-solution", "step07-solution.ipynb", None, True),
+        ("step07-explore (stand-in)", "step07-explore.ipynb", None, False),
+        ("step07-explore (real-weights path, tiny file)", "step07-explore.ipynb", {"GPT2_SAFETENSORS": tiny}, False),
+    ]
+    for label, file, env, has_check in plan:
+        if args.only and args.only not in label:
+            continue
+        if env and "GPT2_SAFETENSORS" in env:
+            write_tiny_gpt2(tiny)
+        print(f"--- {label}: running {file} ...", flush=True)
+        nb, records, seconds = run_notebook(label, os.path.join(nbdir, file), env, probe_after_check=has_check)
+        timings.append((label, seconds))
+        results.extend(records)
+        slug = re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")
+        nbformat.write(nb, os.path.join(out_nb, f"{slug}.ipynb"))
+        text = "\n".join(output_text(c) for c in nb.cells)
+
+        if has_check:
+            verdict = probe_result(nb)
+            if verdict is None:
+                check(f"{label}: check result readable", False, "the probe after `await checkStep07(...)` printed nothing (did the check cell define `result`?)")
+            elif "solution" in label:
+                failed = [r for r in verdict["results"] if not r["passed"]]
+                check(f"{label}: checkStep07 passes", verdict["passed"] and not failed,
+                      "all %d checks passed" % len(verdict["results"]) if verdict["passed"] else "failed: " + "; ".join(f"{r['name']}: {r['message']}" for r in failed))
+            else:
+                nie = [r for r in verdict["results"] if not r["passed"] and "not implemented yet" in r["message"]]
+                check(f"{label}: untouched stubs reported as 'not implemented yet'", (not verdict["passed"]) and bool(nie),
+                      f"failed check: {nie[0]['name']}: {nie[0]['message'][:120]}" if nie else f"verdict: {json.dumps(verdict)[:300]}")
+        if "explore" in label:
+            figures = count_figures(nb)
+            check(f"{label}: {EXPECTED_FIGURES_EXPLORE} figures", figures == EXPECTED_FIGURES_EXPLORE, f"{figures} figures")
+            if env:
+                ok = "Using real GPT-2 weights from" in text and tiny in text and "n_embd C = 48" in text
+                check(f"{label}: announces and uses the real-weights file", ok, "announced the file, n_embd 48" if ok else "no 'Using real GPT-2 weights from <file>' / n_embd 48 in the output")
+            else:
+                ok = "seeded random stand-in" in text and "With real weights expect" in text
+                check(f"{label}: announces the seeded stand-in and what differs", ok, "announced" if ok else "no stand-in notice in the output")
+                m = re.findall(r"^\s*(\d+) tokens on (\w+): (.*)$", text, re.M)
+                check(f"{label}: combined-vs-separate timing printed", len(m) == 3, "; ".join(f"{a} tokens on {b}: {c}" for a, b, c in m) or "no timing lines")
+                html = export_html(nb, os.path.join(ARTIFACTS, "html", "step07-explore.html"))
+                n_bundle = html.count("data-qkv-plotly=")
+                n_fallback = html.count('class="qkv-fallback"')
+                cdn = re.findall(r"<script[^>]+src=\"https?://[^\"]+", html)
+                check(f"{label}: HTML export inlines plotly once, one static fallback per figure, no CDN",
+                      n_bundle == 1 and n_fallback == EXPECTED_FIGURES_EXPLORE and not cdn,
+                      f"plotly bundle {n_bundle}×, fallbacks {n_fallback}, remote scripts {cdn[:2]} ({len(html) / 1e6:.1f} MB)")
+        if "solution" in label:
+            export_html(nb, os.path.join(ARTIFACTS, "html", "step07-solution.html"))
+
+    print()
+    for r in results:
+        mark = "PASS" if r["passed"] else "FAIL"
+        print(f"{mark}  {r['name']}" + ("" if r["passed"] and r["message"] == "ok" else f"  -- {r['message']}"))
+    print()
+    for label, seconds in timings:
+        print(f"time  {label}: {seconds:.1f} s")
+    n_pass = sum(r["passed"] for r in results)
+    n_fail = len(results) - n_pass
+    print(f"{n_pass} passed, {n_fail} failed")
+    return 1 if n_fail or not results else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
