@@ -35,6 +35,8 @@ export interface SlotLabel {
   index: number;
   variant: "exact" | "no-bias" | "double-bias" | "softmax" | "scaled" | "none";
   alpha?: number;
+  /** For a scale: what the factor is, such as "0.125 = 1/√64 (1/√head_dim)". */
+  note?: string;
   /** Plain English: "K", "Q without its bias", "0.125 × V", "the input x" … */
   text: string;
 }
@@ -142,6 +144,11 @@ class Candidates {
   }
 }
 
+/** Slot i holds exactly what it should (Q, K or V in order). */
+function isRight(l: SlotLabel, i: number): boolean {
+  return l.variant === "exact" && l.base === NAMES[i];
+}
+
 /** Least-squares α for out ≈ α·ref. */
 function fitScale(out: ArrayLike<number>, ref: ArrayLike<number>): number {
   let num = 0;
@@ -155,14 +162,14 @@ function fitScale(out: ArrayLike<number>, ref: ArrayLike<number>): number {
 
 function scaleName(alpha: number, ctx: DiagnosisContext): string {
   const known: [number, string][] = [
-    [1 / Math.sqrt(ctx.C / ctx.nHead), `1/√${ctx.C / ctx.nHead} (1/√head_dim)`],
-    [1 / Math.sqrt(ctx.C), `1/√${ctx.C} (1/√n_embd)`],
+    [1 / Math.sqrt(ctx.C / ctx.nHead), `1/√${ctx.C / ctx.nHead} = 1/√head_dim`],
+    [1 / Math.sqrt(ctx.C), `1/√${ctx.C} = 1/√n_embd`],
     [Math.sqrt(ctx.C / ctx.nHead), `√${ctx.C / ctx.nHead}`],
     [Math.sqrt(ctx.C), `√${ctx.C}`],
     [-1, "−1"],
   ];
   const hit = known.find(([k]) => Math.abs(alpha - k) <= 1e-3 * Math.abs(k));
-  return hit ? `${alpha.toPrecision(3)} = ${hit[1]}` : alpha.toPrecision(3);
+  return hit ? `${alpha.toPrecision(3)} = ${hit[1]}` : `${alpha.toPrecision(3)}`;
 }
 
 /** Name one [B, T, C] output by the candidate it matches. */
@@ -178,11 +185,11 @@ export function labelSlot(values: ArrayLike<number>, cands: Candidates): SlotLab
     if (Number.isFinite(alpha) && Math.abs(alpha - 1) > 1e-3 && Math.abs(alpha) > 1e-6) {
       const ref = cands.part(p);
       const scaled = Float64Array.from({ length: ref.length }, (_, i) => alpha * ref[i]);
-      if (closeTo(values, scaled)) return { base: NAMES[p], index: p, variant: "scaled", alpha, text: `${scaleName(alpha, ctx)} × ${NAMES[p]}` };
+      if (closeTo(values, scaled)) return { base: NAMES[p], index: p, variant: "scaled", alpha, text: `${alpha.toPrecision(3)} × ${NAMES[p]}`, note: scaleName(alpha, ctx) };
     }
   }
   for (let i = 0; i < 3; i++) {
-    if (closeTo(values, cands.interleaved(i))) return { base: "interleaved", index: i, variant: "exact", text: `every third column of c_attn's output, from column ${i}` };
+    if (closeTo(values, cands.interleaved(i))) return { base: "interleaved", index: i, variant: "exact", text: `every third value of c_attn's output, from ${i}` };
     if (closeTo(values, cands.reshaped(i))) return { base: "reshape", index: i, variant: "exact", text: `part ${i + 1} of c_attn's output reshaped to [3, B, T, C]` };
   }
   return { base: "?", index: -1, variant: "none", text: "none of the known answers" };
@@ -247,11 +254,12 @@ function explainLabels(labels: SlotLabel[], ctx: DiagnosisContext): string[] {
     out.push(`Softmax too early: ${listed}. Softmax belongs to the attention weights, after Q·Kᵀ, in a later step; this step returns the raw projections.${orderNote}`);
   }
   if (variants.has("scaled")) {
-    out.push(`Scaled too early: ${listed}. The 1/√head_dim scale belongs to the attention scores Q·Kᵀ/√d, in a later step; this step returns Q, K and V unscaled.${orderNote}`);
+    const notes = labels.filter((l) => l.variant === "scaled").map((l) => l.note).join("; ");
+    out.push(`Scaled too early: ${listed} (${notes}). The 1/√head_dim scale belongs to the attention scores Q·Kᵀ/√d, in a later step; this step returns Q, K and V unscaled.${orderNote}`);
   }
   if (labels.some((l) => l.base === "interleaved")) {
     out.push(
-      `Interleaved split: your pieces take every third value of c_attn's output (${listed}), as from a reshape to [B, T, ${ctx.C}, 3]. ` +
+      `Interleaved split: your pieces take every third value of c_attn's output, as from a reshape to [B, T, ${ctx.C}, 3]. ` +
         `c_attn's output is three contiguous blocks [Q | K | V] of ${ctx.C} each: ${FIX_SPLIT}`,
     );
   }
@@ -307,7 +315,7 @@ export function diagnose(returned: Returned, ctx: DiagnosisContext): string[] {
     }
     if (s === [3, B, T, C].join(",")) {
       const labels = [0, 1, 2].map((p) => labelSlot(vals.subarray(p * B * T * C, (p + 1) * B * T * C), cands));
-      const more = labels.every((l, i) => l.variant === "exact" && l.index === i) ? [] : explainLabels(labels, ctx);
+      const more = labels.every((l, i) => isRight(l, i)) ? [] : explainLabels(labels, ctx);
       return [`Stacked tensor: forward returns one tensor ${shapeText(item.shape!)} holding [${labels.map((l) => l.text).join(", ")}]. Return an array of three tensors instead: ${FIX_SPLIT}`, ...more];
     }
     if (s === [B, T, 3, C].join(",") && closeTo(vals, cands.full())) {
@@ -339,7 +347,7 @@ export function diagnose(returned: Returned, ctx: DiagnosisContext): string[] {
   const heads = items.map((it) => fromHeads(it, ctx));
   if (heads.every((h) => h !== null)) {
     const labels = heads.map((h) => labelSlot(h!.values, cands));
-    const more = labels.every((l, i) => l.variant === "exact" && l.index === i) ? [] : explainLabels(labels, ctx);
+    const more = labels.every((l, i) => isRight(l, i)) ? [] : explainLabels(labels, ctx);
     return [
       `Split into heads: your q, k, v have the multi-head layout ${heads[0]!.layout}. This step is the single-head projection: return each as [${B}, ${T}, ${C}]; splitting into heads comes later.`,
       ...more,
@@ -351,7 +359,7 @@ export function diagnose(returned: Returned, ctx: DiagnosisContext): string[] {
     return [`Wrong shape: ${wrongShape.join("; ")}. Each of q, k, v must be [${B}, ${T}, ${C}] = [batch, seq, n_embd]. ${FIX_SPLIT}`];
   }
   const labels = items.map((it) => labelSlot(it.values!, cands));
-  if (labels.every((l, i) => l.variant === "exact" && l.index === i)) return [];
+  if (labels.every((l, i) => isRight(l, i))) return [];
   return explainLabels(labels, ctx);
 }
 
@@ -359,6 +367,9 @@ export function diagnose(returned: Returned, ctx: DiagnosisContext): string[] {
 export function hintForError(message: string): string {
   if (/not implemented/i.test(message)) {
     return `Not implemented yet: replace the \`throw new Error("not implemented yet")\` with your code.`;
+  }
+  if (/got undefined/.test(message)) {
+    return `A value you passed is undefined: check the spelling of config fields (config.n_embd, config.n_head; not n_embed or hidden_size).`;
   }
   if (/Number of splits must evenly divide the axis/.test(message)) {
     return `Split along the wrong axis: tf.split(qkv, 3) splits axis 0, the batch, unless you pass an axis, and the batch cannot be cut in 3. Q, K and V are the blocks of the last axis: tf.split(qkv, 3, -1).`;

@@ -22,10 +22,16 @@ function isThenable(v: unknown): v is PromiseLike<unknown> {
 export async function guarded<T>(fn: () => T, timeoutMs: number): Promise<Guarded<unknown>> {
   const t0 = performance.now();
   let value: unknown;
+  // tfjs adds a dozen frames between a learner's line and a throw inside an op; the default
+  // limit of 10 frames would cut the learner's line off.
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = Math.max(limit, 50);
   try {
     value = fn();
   } catch (error) {
     return { kind: "threw", error, ms: performance.now() - t0, wasPromise: false };
+  } finally {
+    Error.stackTraceLimit = limit;
   }
   if (!isThenable(value)) return { kind: "value", value, ms: performance.now() - t0, wasPromise: false };
   const pending = value;
@@ -72,7 +78,7 @@ export function errorMessage(error: unknown): string {
 }
 
 // Frames from these places are ours or the platform's, not the learner's.
-const NOT_LEARNER = [/node:internal/, /[\\/]node_modules[\\/]/, /[\\/]lib[\\/][\w-]+\.[jt]s/, /[\\/]checks[\\/](?!solutions[\\/])[\w-]+\.[jt]s/, /\(<anonymous>\)$/, /^\s*at <anonymous>$/];
+const NOT_LEARNER = [/node:internal/, /[\\/]node_modules[\\/]/, /[\\/]lib[\\/][\w-]+\.[jt]s/, /[\\/]checks[\\/](?!solutions[\\/])[\w-]+\.[jt]s/, /[\\/]tfjs-[\w-]+[\\/]src[\\/]/, /\(<anonymous>\)$/, /^\s*at <anonymous>$/];
 
 /**
  * Where the error came from in the learner's code, as "line 12 of my-qkv.ts" (or of "your

@@ -112,14 +112,20 @@ async function runStep07(Impl: unknown, options: CheckOptions): Promise<CheckRes
     return finish(rows);
   }
 
-  if (!tf.engine().backendName) await selectBackend(undefined, { log: null });
+  // A notebook that never chose a backend: choose the best one now. (backendInstance is not in
+  // tfjs's typings, but asking `tf.engine().backend` would start the wasm backend without its
+  // .wasm file paths.)
+  if ((tf.engine() as unknown as { backendInstance?: unknown }).backendInstance == null) await selectBackend(undefined, { log: null });
   const config = new GPT2Config();
   if (config.n_embd !== C) {
     rows.push({ name: "reference", passed: false, message: `The reference is for n_embd ${C} but GPT2Config() has ${config.n_embd}. Regenerate it with \`npm run make-reference\`.` });
     return finish(rows);
   }
 
-  tf.engine().startScope(); // every tensor made below, by us or the learner, is freed at the end
+  // Every tensor made below, by us or the learner, is freed at the end: plain tensors by the
+  // scope, and variables (which scopes do not track) by name.
+  const variablesBefore = new Set(Object.keys(tf.engine().state.registeredVariables));
+  tf.engine().startScope();
   let instance: unknown;
   try {
     const built = await guarded(() => new (Impl as Ctor)(config), timeoutMs);
@@ -162,6 +168,10 @@ async function runStep07(Impl: unknown, options: CheckOptions): Promise<CheckRes
       // a learner's own dispose() that throws; the scope below still frees plain tensors
     }
     tf.engine().endScope();
+    const variables = tf.engine().state.registeredVariables;
+    for (const name of Object.keys(variables)) {
+      if (!variablesBefore.has(name) && !variables[name].isDisposed) variables[name].dispose();
+    }
   }
 }
 
@@ -205,9 +215,10 @@ async function judgeForward(
   }
   if (first.kind === "threw") {
     const msg = errorMessage(first.error);
-    let message = `forward(x) with x ${shapeText([B, T, C])} threw ${describeError(first.error)}. ${hintForError(msg)}`.trim();
-    if (SPLIT_ERROR.test(msg)) message += await probeSplitAxis(forward, ref, config, timeoutMs);
-    rows.push({ name: "forward", passed: false, message });
+    const probed = SPLIT_ERROR.test(msg) ? await probeSplitAxis(forward, ref, config, timeoutMs) : "";
+    const hint = probed || hintForError(msg);
+    const async = first.wasPromise ? " (forward is async; make it a plain synchronous method too)" : "";
+    rows.push({ name: "forward", passed: false, message: `forward(x) with x ${shapeText([B, T, C])} threw ${describeError(first.error)}${async}. ${hint}`.trim() });
     return;
   }
 
@@ -235,7 +246,7 @@ async function judgeForward(
   if (!forwardRow.passed || figures.some((f) => !f.passed)) {
     let found = diagnose(returned, ctx);
     // A dtype or disposal problem already says why the numbers are off.
-    if (!forwardRow.passed && /Wrong dtype|Disposed output/.test(forwardRow.message)) found = found.filter((m) => !m.startsWith("Unrecognised"));
+    if (!forwardRow.passed && /Wrong dtype|Disposed output/.test(forwardRow.message)) found = found.filter((m) => !/^(Unrecognised|Wrong shape)/.test(m));
     if (found.length > 0) rows.push({ name: "diagnosis", passed: false, message: found.join(" ") });
   }
   rows.push(...figures);
@@ -254,9 +265,12 @@ async function judgeForward(
   const times = [first.ms];
   if (first.ms <= timeoutMs / 2) {
     const leaks: number[] = [];
+    const newVariables: number[] = [];
+    const variableCount = (): number => Object.keys(tf.engine().state.registeredVariables).length;
     for (let i = 0; i < 2; i++) {
       if (x.isDisposed) x = tf.tensor3d(ref.input, [B, T, C]);
       const before = tf.memory().numTensors;
+      const variablesBefore = variableCount();
       const again = await guarded(() => forward(x), timeoutMs);
       if (again.kind !== "value") {
         rows.push({
@@ -268,12 +282,22 @@ async function judgeForward(
       }
       disposeOutputs(again.value, [x]);
       leaks.push(tf.memory().numTensors - before + (x.isDisposed ? 1 : 0));
+      newVariables.push(variableCount() - variablesBefore);
       times.push(again.ms);
     }
     if (leaks.length === 2) {
       const leak = Math.min(...leaks);
+      const madeVariables = Math.min(...newVariables);
       rows.push(
-        leak > 0
+        madeVariables > 0
+          ? {
+              name: "leaks",
+              passed: false,
+              message:
+                `Tensor leak: every call to forward creates ${madeVariables} new tf.Variable${madeVariables > 1 ? "s" : ""} (a new Linear inside forward?) that nothing frees. ` +
+                `Create layers once, in the constructor, and use them in forward.`,
+            }
+          : leak > 0
           ? {
               name: "leaks",
               passed: false,
@@ -313,7 +337,7 @@ function forwardVerdict(returned: Returned, call: Guarded<unknown>, ctx: Diagnos
     if (returned.container === "object") problems.push(`forward returns ${returned.description}; return an array [q, k, v] instead, as GPT-2 code destructures it.`);
     const slots = ["q", "k", "v"];
     const plain = returned.items.map((it, i) => (it.kind === "array" || it.kind === "typed-array" ? slots[i] : null)).filter(Boolean);
-    if (plain.length) problems.push(`Plain arrays: ${plain.join(", ")} ${plain.length > 1 ? "are" : "is"} a plain JavaScript array, not a tf.Tensor. Return the tensors themselves (no arraySync/dataSync/array()).`);
+    if (plain.length) problems.push(`Plain arrays: ${plain.join(", ")} ${plain.length > 1 ? "are plain JavaScript arrays, not tf.Tensors" : "is a plain JavaScript array, not a tf.Tensor"}. Return the tensors themselves (no arraySync/dataSync/array()).`);
     const disposed = returned.items.map((it, i) => (it.disposed ? slots[i] : null)).filter(Boolean);
     if (disposed.length) problems.push(`Disposed output: ${disposed.join(", ")} ${disposed.length > 1 ? "were" : "was"} disposed before being returned. Return them from tf.tidy (it keeps what you return) and dispose only intermediates.`);
     const dtypes = returned.items.map((it, i) => (it.kind === "tensor" && !it.disposed && it.dtype !== "float32" ? `${slots[i]} is ${it.dtype}` : null)).filter(Boolean);
@@ -344,7 +368,7 @@ async function probeSplitAxis(forward: (x: tf.Tensor) => unknown, ref: Reference
     const found = diagnose(readReturned(r.value), ctx);
     disposeOutputs(r.value, [x]);
     const axis = found.find((m) => m.startsWith("Split along the wrong axis"));
-    return axis ? ` On a [3, 3, ${C}] input, where that split does go through, your forward shows it: ${axis.replace(/^Split along the wrong axis: /, "")}` : "";
+    return axis ? axis.replace(/^Split along the wrong axis: /, `Split along the wrong axis: on a [3, 3, ${C}] input, where such a split goes through, your forward shows that `) : "";
   } finally {
     if (!x.isDisposed) x.dispose();
   }
