@@ -10,7 +10,7 @@ export { GPT2SingleHeadQKV } from "./qkv";
 export { loadSafetensors, readSafetensorsHeader, saveSafetensors, SafetensorsError, MAX_HEADER_BYTES } from "./safetensors";
 export type { SafetensorsEntry, SafetensorsHeader, SafetensorsDtype, LoadSafetensorsOptions } from "./safetensors";
 // Notebook helpers: plots that work offline, real-or-stand-in weights, embedding, timing.
-export { loadPlotly, show, showHtml, showNotice, heatmap, bars, figureHtml, displayBundle, plotlyScriptHtml, plotlyVersion, encodePng, DIVERGING, SEQUENTIAL, SERIES_COLORS } from "./plot";
+export { loadPlotly, show, showHtml, showNotice, printMatrix, heatmap, bars, figureHtml, displayBundle, plotlyScriptHtml, plotlyVersion, encodePng, DIVERGING, SEQUENTIAL, SERIES_COLORS } from "./plot";
 export type { Figure, HeatmapOptions, HeatmapPanel, BarOptions, BarSeries, AxisSpec } from "./plot";
 export { loadLayer0Weights, loadRealLayer0, standInLayer0, findWeightsFile, WEIGHTS_ENV, DEFAULT_WEIGHTS_PATH, LAYER0_TENSORS } from "./weights";
 export type { Layer0Weights } from "./weights";
