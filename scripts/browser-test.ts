@@ -1,0 +1,339 @@
+// The lessons in a real browser: Debian's classic Jupyter Notebook, driven by headless Chromium.
+//
+//   npm run test:browser
+//
+// 1. Serves copies of the solution and exploration notebooks (artifacts/browser/, so the committed
+//    files never get outputs) with `/usr/bin/jupyter notebook` on 127.0.0.1, a free port and a
+//    fresh token, and the project-local tslab kernel (JUPYTER_PATH=jupyter/).
+// 2. In each notebook: Cell → Run All, wait for the kernel, then assert that every code cell ran,
+//    no cell shows an error or stderr, the check table (solution) shows every check passed, and
+//    every plotly figure drew its SVG (`.js-plotly-plot .main-svg`).
+// 3. Opens the exported HTML of the exploration notebook (from `npm run test:notebooks`) from
+//    disk with all network blocked: plotly must draw every figure; with JavaScript disabled,
+//    every static fallback picture must show instead.
+// Screenshots go to screenshots/ (git-ignored). Prints "N passed, N failed"; always stops the server.
+//
+// Debian packages: jupyter-notebook python3-ipykernel chromium (and, for the HTML export,
+// jupyter-nbconvert python3-nbclient).
+import { spawn, spawnSync } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import * as fs from "node:fs";
+import * as net from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+import { chromium } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+
+// Code passed to page.evaluate runs in the browser. These module-local stand-ins keep the DOM
+// types out of the project's (Node-only) type check.
+/* eslint-disable @typescript-eslint/no-explicit-any */
+declare const document: any;
+declare const window: any;
+declare const getComputedStyle: any;
+type HTMLElement = any;
+type HTMLImageElement = any;
+
+const ROOT = path.resolve(__dirname, "..");
+const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
+const JUPYTER = process.env.JUPYTER_BIN || "/usr/bin/jupyter";
+const FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
+const SHOTS = path.join(ROOT, "screenshots");
+const WORK = path.join(ROOT, "artifacts", "browser");
+const EXPORTED = path.join(ROOT, "artifacts", "html", "step07-explore.html");
+const NOTEBOOKS: { file: string; figures: number; check: boolean }[] = [
+  { file: "step07-solution.ipynb", figures: 0, check: true },
+  { file: "step07-explore.ipynb", figures: 7, check: false },
+];
+
+interface Result {
+  name: string;
+  passed: boolean;
+  message: string;
+}
+const results: Result[] = [];
+function record(name: string, passed: boolean, message: string): void {
+  results.push({ name, passed, message });
+  console.log(`${passed ? "PASS" : "FAIL"}  ${name}${message ? `  -- ${message}` : ""}`);
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Server {
+  proc: ChildProcess;
+  base: string;
+  token: string;
+  log: string[];
+}
+
+async function startServer(): Promise<Server> {
+  const port = await freePort();
+  const token = randomBytes(24).toString("hex");
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "qkv-jupyter-"));
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    JUPYTER_PATH: path.join(ROOT, "jupyter"),
+    JUPYTER_CONFIG_DIR: path.join(scratch, "config"), // no user config can change what we test
+    JUPYTER_RUNTIME_DIR: path.join(scratch, "runtime"),
+    JUPYTER_DATA_DIR: path.join(scratch, "data"),
+  };
+  delete env.GPT2_SAFETENSORS; // the browser run uses the announced stand-in
+  const args = [
+    "notebook", "--no-browser", "--ip=127.0.0.1", `--port=${port}`, "--port-retries=0",
+    `--notebook-dir=${WORK}`, `--NotebookApp.token=${token}`,
+    ...(process.getuid?.() === 0 ? ["--allow-root"] : []), // CI runs as root in a container
+  ];
+  const proc = spawn(JUPYTER, args, { env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  const log: string[] = [];
+  proc.stdout!.on("data", (d) => log.push(String(d)));
+  proc.stderr!.on("data", (d) => log.push(String(d)));
+  const base = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (proc.exitCode !== null) throw new Error(`jupyter notebook exited with ${proc.exitCode}:\n${log.join("")}`);
+    try {
+      const res = await fetch(`${base}/api/status`, { headers: { Authorization: `token ${token}` } });
+      if (res.ok) {
+        const anon = await fetch(`${base}/api/contents`);
+        if (anon.status !== 403) throw new Error(`the server answered ${anon.status} without a token: auth must stay on`);
+        return { proc, base, token, log };
+      }
+    } catch (err) {
+      if (/auth must stay on/.test(String(err))) throw err;
+    }
+    await sleep(250);
+  }
+  throw new Error(`jupyter notebook did not answer on ${base} within 60 s:\n${log.join("")}`);
+}
+
+async function stopServer(server: Server | null): Promise<void> {
+  if (!server) return;
+  const { proc, base, token } = server;
+  try {
+    const res = await fetch(`${base}/api/kernels`, { headers: { Authorization: `token ${token}` } });
+    for (const k of (await res.json()) as { id: string }[]) {
+      await fetch(`${base}/api/kernels/${k.id}`, { method: "DELETE", headers: { Authorization: `token ${token}` } });
+    }
+  } catch {
+    // the server may already be gone
+  }
+  if (proc.exitCode === null && proc.pid) {
+    try {
+      process.kill(-proc.pid, "SIGTERM"); // the whole process group: server and any kernel left
+    } catch {
+      /* already gone */
+    }
+    for (let i = 0; i < 40 && proc.exitCode === null && proc.signalCode === null; i++) await sleep(250);
+    try {
+      process.kill(-proc.pid, "SIGKILL");
+    } catch {
+      /* already gone */
+    }
+  }
+}
+
+/** Let the notebook UI's own scroll box grow, so a full-page screenshot shows every cell. */
+async function unrollNotebook(page: Page): Promise<void> {
+  await page.addStyleTag({ content: "html,body,#site{height:auto!important;overflow:visible!important} #header{position:static!important}" });
+}
+
+async function runNotebook(context: BrowserContext, server: Server, nb: (typeof NOTEBOOKS)[number]): Promise<void> {
+  const label = nb.file.replace(".ipynb", "");
+  const page = await context.newPage();
+  const pageErrors: string[] = [];
+  page.on("pageerror", (e) => pageErrors.push(String(e.message).split("\n")[0]));
+  const t0 = Date.now();
+  await page.goto(`${server.base}/notebooks/${nb.file}?token=${server.token}`);
+  await page.waitForFunction(
+    () => {
+      const J = (window as unknown as { Jupyter?: { notebook?: { kernel?: { is_connected(): boolean } } } }).Jupyter;
+      return !!J?.notebook?.kernel?.is_connected() && !!document.querySelector("#kernel_indicator_icon.kernel_idle");
+    },
+    null,
+    { timeout: 90_000 },
+  );
+  // Cell → Run All, through the menu as a learner would.
+  await page.click("#celllink");
+  await page.click("#run_all_cells a");
+  // Done when the kernel has been idle, with no cell waiting ("*"), for a second.
+  let idleSince = 0;
+  const deadline = Date.now() + 240_000;
+  while (Date.now() < deadline) {
+    const busy = await page.evaluate(
+      () => !document.querySelector("#kernel_indicator_icon.kernel_idle") || [...document.querySelectorAll(".input_prompt")].some((p) => p.textContent!.includes("*")),
+    );
+    if (busy) idleSince = 0;
+    else if (!idleSince) idleSince = Date.now();
+    else if (Date.now() - idleSince > 1000) break;
+    await sleep(200);
+  }
+  const runSeconds = (Date.now() - t0) / 1000;
+
+  // Every code cell ran: its prompt shows a number. A cell tslab aborted after an error shows none.
+  const prompts = await page.evaluate(() => {
+    const J = (window as unknown as { Jupyter: { notebook: { get_cells(): { cell_type: string; input_prompt_number?: unknown; get_text(): string }[] } } }).Jupyter;
+    return J.notebook.get_cells().filter((c) => c.cell_type === "code" && c.get_text().trim()).map((c) => c.input_prompt_number);
+  });
+  const notRun = prompts.map((p, i) => [p, i] as const).filter(([p]) => typeof p !== "number");
+  record(`${label}: every code cell ran (Run All)`, notRun.length === 0 && prompts.length > 0, `${prompts.length - notRun.length}/${prompts.length} cells have an execution count, in ${runSeconds.toFixed(1)} s` + (notRun.length ? `; not run: code cells ${notRun.map(([, i]) => i).join(", ")}` : ""));
+
+  const errors = await page.$$eval(".output_error, .output_stderr", (els) => els.map((e) => (e.textContent || "").trim().slice(0, 200)));
+  record(`${label}: no cell shows an error`, errors.length === 0, errors.length ? errors.join(" | ") : "no .output_error, no stderr");
+
+  if (nb.check) {
+    const table = await page.evaluate(() => {
+      const t = document.querySelector(".qkv-check");
+      if (!t) return null;
+      return { rows: t.querySelectorAll("tr").length, failed: (t.textContent || "").includes("✗"), summary: (t.lastElementChild?.textContent || "").trim() };
+    });
+    record(`${label}: the check table shows all passed`, !!table && table.rows > 0 && !table.failed && /All \d+ checks passed/.test(table.summary), table ? `${table.rows} rows; "${table.summary}"` : "no check table (.qkv-check) in the page");
+    const el = await page.$(".qkv-check");
+    if (el) await el.screenshot({ path: path.join(SHOTS, `${label}-check.png`) });
+  }
+
+  if (nb.figures > 0) {
+    await page.waitForFunction((n) => document.querySelectorAll(".qkv-figure").length >= n && !document.querySelector(".qkv-figure:not([data-drawn])"), nb.figures, { timeout: 60_000 }).catch(() => undefined);
+    const figs = await page.$$eval(".qkv-figure", (els) =>
+      els.map((e) => ({
+        svg: !!e.querySelector(".js-plotly-plot .main-svg"),
+        fallbackHidden: (e.querySelector(".qkv-fallback") as HTMLElement | null)?.style.display === "none",
+        title: e.querySelector(".gtitle")?.textContent || "",
+      })),
+    );
+    const drawn = figs.filter((f) => f.svg && f.fallbackHidden).length;
+    record(`${label}: every plotly figure drew its SVG`, figs.length === nb.figures && drawn === figs.length, `${drawn}/${figs.length} drawn (expected ${nb.figures})`);
+    const version = await page.evaluate(() => (window as unknown as { Plotly?: { version: string } }).Plotly?.version ?? null);
+    record(`${label}: plotly.js comes from the notebook itself`, version !== null, `window.Plotly.version = ${version}`);
+    const handles = await page.$$(".qkv-figure");
+    for (let i = 0; i < handles.length; i++) await handles[i].screenshot({ path: path.join(SHOTS, `${label}-figure-${i + 1}.png`) });
+  }
+  record(`${label}: no JavaScript errors in the page`, pageErrors.length === 0, pageErrors.join(" | ") || "none");
+  await unrollNotebook(page);
+  await page.screenshot({ path: path.join(SHOTS, `${label}-full.png`), fullPage: true });
+  await page.close({ runBeforeUnload: false });
+}
+
+async function checkExportedHtml(browser: Browser): Promise<void> {
+  if (!fs.existsSync(EXPORTED)) {
+    console.log(`(${path.relative(ROOT, EXPORTED)} is missing: running the exploration notebook headless to export it)`);
+    spawnSync("/usr/bin/python3", [path.join(ROOT, "scripts", "run-notebooks.py"), "--only", "explore (stand-in)"], { stdio: "inherit" });
+  }
+  if (!fs.existsSync(EXPORTED)) {
+    record("exported HTML: exists", false, `${EXPORTED} was not written`);
+    return;
+  }
+  const expected = NOTEBOOKS.find((n) => n.file === "step07-explore.ipynb")!.figures;
+  for (const js of [true, false]) {
+    const context = await browser.newContext({ viewport: { width: 1200, height: 900 }, javaScriptEnabled: js });
+    const blocked: string[] = [];
+    await context.route("**/*", (route) => {
+      const url = route.request().url();
+      if (url.startsWith("file:") || url.startsWith("data:")) return route.continue();
+      blocked.push(url);
+      return route.abort();
+    });
+    const page = await context.newPage();
+    await page.goto(`file://${EXPORTED}`);
+    if (js) {
+      const ok = await page
+        .waitForFunction((n) => document.querySelectorAll(".qkv-figure .js-plotly-plot .main-svg").length >= n, expected, { timeout: 60_000 })
+        .then(() => true, () => false);
+      const n = await page.$$eval(".qkv-figure .js-plotly-plot .main-svg", (e) => e.length);
+      record("exported HTML, offline: plotly draws every figure", ok && n === expected, `${n}/${expected} figures drawn with all network blocked (${blocked.length} requests blocked)`);
+      const first = await page.$(".qkv-figure");
+      if (first) await first.screenshot({ path: path.join(SHOTS, "exported-html-figure-1.png") });
+    } else {
+      const imgs = await page.$$eval("img.qkv-fallback", (els) =>
+        els.map((e) => {
+          const img = e as HTMLImageElement;
+          const r = img.getBoundingClientRect();
+          return { loaded: img.complete && img.naturalWidth > 0, visible: r.width > 0 && r.height > 0 && getComputedStyle(img).display !== "none" };
+        }),
+      );
+      const good = imgs.filter((i) => i.loaded && i.visible).length;
+      record("exported HTML, no JavaScript: a static picture for every figure", imgs.length === expected && good === expected, `${good}/${imgs.length} fallback images decoded and visible (expected ${expected})`);
+      const first = await page.$(".qkv-figure");
+      if (first) await first.screenshot({ path: path.join(SHOTS, "exported-html-no-js-figure-1.png") });
+    }
+    await context.close();
+  }
+}
+
+async function main(): Promise<number> {
+  const t0 = Date.now();
+  for (const [what, file] of [["Chromium", CHROMIUM], ["Jupyter", JUPYTER]]) {
+    if (!fs.existsSync(file)) {
+      console.error(`${what} not found at ${file}. Install Debian's packages: apt-get install -y chromium jupyter-notebook python3-ipykernel`);
+      return 1;
+    }
+  }
+  fs.mkdirSync(SHOTS, { recursive: true });
+  fs.rmSync(WORK, { recursive: true, force: true });
+  fs.mkdirSync(WORK, { recursive: true });
+  for (const nb of NOTEBOOKS) fs.copyFileSync(path.join(ROOT, "notebooks", nb.file), path.join(WORK, nb.file));
+
+  let server: Server | null = null;
+  let browser: Browser | null = null;
+  const cleanup = () => {
+    if (server?.proc.pid && server.proc.exitCode === null) {
+      try {
+        process.kill(-server.proc.pid, "SIGKILL");
+      } catch {
+        /* gone */
+      }
+    }
+  };
+  process.on("SIGINT", () => {
+    cleanup();
+    process.exit(130);
+  });
+  process.on("exit", cleanup);
+  try {
+    server = await startServer();
+    record("server: classic Notebook on 127.0.0.1 with token auth", true, `${server.base} (requests without the token are refused)`);
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const offsite: string[] = [];
+    await context.route("**/*", (route) => {
+      const url = route.request().url();
+      if (url.startsWith(server!.base) || url.startsWith("data:") || url.startsWith("blob:")) return route.continue();
+      offsite.push(url);
+      return route.abort(); // the lessons must work with no network: nothing leaves the machine
+    });
+    for (const nb of NOTEBOOKS) {
+      try {
+        await runNotebook(context, server, nb);
+      } catch (err) {
+        record(`${nb.file}: ran in the browser`, false, String((err as Error).message).split("\n")[0]);
+      }
+    }
+    record("no request left 127.0.0.1", offsite.length === 0, offsite.length ? `blocked: ${[...new Set(offsite)].slice(0, 5).join(", ")}` : "none");
+    await context.close();
+    await checkExportedHtml(browser);
+  } catch (err) {
+    record("browser test set-up", false, String((err as Error).stack || err));
+    if (server) console.error(server.log.join("").slice(-3000));
+  } finally {
+    await browser?.close().catch(() => undefined);
+    await stopServer(server);
+  }
+  const passed = results.filter((r) => r.passed).length;
+  const failed = results.length - passed;
+  console.log(`\nscreenshots: ${path.relative(ROOT, SHOTS)}/`);
+  console.log(`browser test: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  console.log(`${passed} passed, ${failed} failed`);
+  return failed || results.length === 0 ? 1 : 0;
+}
+
+main().then((code) => process.exit(code));
