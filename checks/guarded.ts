@@ -81,8 +81,8 @@ export function errorMessage(error: unknown): string {
 const NOT_LEARNER = [/node:internal/, /[\\/]node_modules[\\/]/, /[\\/]lib[\\/][\w-]+\.[jt]s/, /[\\/]checks[\\/](?!solutions[\\/])[\w-]+\.[jt]s/, /[\\/]tfjs-[\w-]+[\\/]src[\\/]/, /\(<anonymous>\)$/, /^\s*at <anonymous>$/];
 
 /**
- * Where the error came from in the learner's code, as "line 12 of my-qkv.ts" (or of "your
- * notebook cell" when the code has no file), or "" when the stack does not say.
+ * Where the error came from in the learner's code, as "in MyQKV.forward, line 12 of my-qkv.ts"
+ * (or "about line 12 of your cell" in a notebook), or "" when the stack does not say.
  */
 export function errorLocation(error: unknown): string {
   if (!(error instanceof Error) || typeof error.stack !== "string") return "";
@@ -93,11 +93,16 @@ export function errorLocation(error: unknown): string {
     if (!m) continue;
     const file = m[1].replace(/^file:\/\//, "");
     const base = file.split(/[\\/]/).pop() || file;
-    // tslab compiles each cell to a file named after its execution count, such as "[12].ts".
+    const fn = /^\s*at (?:async )?(.+?) \(/.exec(line)?.[1] ?? "";
+    const inFunction = /^new [\w$]+$/.test(fn)
+      ? `in the constructor of ${fn.slice(4)}, `
+      : /^[\w$]+\.[\w$]+$/.test(fn) && !fn.startsWith("Object.")
+        ? `in ${fn}, `
+        : "";
     // A notebook cell has no file: tslab runs it as "evalmachine.<anonymous>", and the line is
     // that of the compiled JavaScript, close to but not always the same as the cell's.
-    if (/^evalmachine/.test(base) || /^<.*>$/.test(base)) return `near line ${m[2]} of your cell`;
-    return `line ${m[2]} of ${base}`;
+    if (/^evalmachine/.test(base) || /^<.*>$/.test(base)) return `${inFunction}about line ${m[2]} of your cell`;
+    return `${inFunction}line ${m[2]} of ${base}`;
   }
   return "";
 }

@@ -57,7 +57,7 @@ test("a correct .ts file passes with exit 0 (through npm run s07)", () => {
 test("the untouched skeleton fails with exit 1 and says not implemented yet", () => {
   const r = s07("checks/solutions/step07-skeleton.ts");
   assert.equal(r.status, 1, r.out);
-  assert.match(r.out, /FAIL {2}construct .*"not implemented yet" \(line \d+ of step07-skeleton\.ts\)/);
+  assert.match(r.out, /FAIL {2}construct .*"not implemented yet" \(in the constructor of SingleHeadQKV, line \d+ of step07-skeleton\.ts\)/);
   assert.match(r.out, /^FAILED: .*Fix first \(construct\)/m);
 });
 

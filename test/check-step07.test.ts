@@ -36,7 +36,7 @@ const MISTAKES: Case[] = [
   ["c_attn is a raw tensor", M.CAttnIsTensor, /c_attn is a tf\.Variable .* not a Linear/],
   ["missing bias (bias: false)", M.MissingBiasLinear, /c_attn has no bias[\s\S]*Missing bias: your output is x · W/],
   ["not a Module", M.NotAModule, /does not extend Module/],
-  ["constructor typo (config.n_embed)", M.ConstructorTypo, /threw "Linear\(undefined.*\(line \d+ of step07-mistakes\.ts\).*spelling of config fields/],
+  ["constructor typo (config.n_embed)", M.ConstructorTypo, /threw "Linear\(undefined.*\(in the constructor of ConstructorTypo, line \d+ of step07-mistakes\.ts\).*spelling of config fields/],
   // numbers
   ["no split, array of one", M.NoSplit, /No split: forward returns one tensor \[2, 8, 2304\]/],
   ["no split, bare tensor", M.NoSplitBare, /No split: forward returns one tensor \[2, 8, 2304\]/],
@@ -217,4 +217,25 @@ test("run time per call (reported, not asserted beyond a loose bound)", async (t
     assert.ok(median < 10_000, `${backend}: ${median} ms`);
   }
   await tf.setBackend(original);
+});
+
+test("errors point at the learner's code: file and line, or the notebook cell", async () => {
+  const { errorLocation, guarded } = await import("../checks/guarded");
+  const fake = (stack: string) => Object.assign(new Error("x"), { stack: `Error: x\n${stack}` });
+  assert.equal(
+    errorLocation(fake("    at Engine.runKernel (/work/main/tfjs-core/src/engine.ts:1:1)\n    at new B (evalmachine.<anonymous>:8:11)")),
+    "in the constructor of B, about line 8 of your cell",
+  );
+  assert.equal(errorLocation(fake("    at A.forward (/home/me/my-qkv.ts:13:5)\n    at guarded (/work/main/checks/guarded.ts:30:13)")), "in A.forward, line 13 of my-qkv.ts");
+  assert.equal(errorLocation(fake("    at Linear.forward (/work/main/lib/module.ts:150:5)")), "");
+  assert.equal(errorLocation("a string"), "");
+  // A rejection after the time bound is absorbed, never an unhandledRejection.
+  let unhandled = 0;
+  const count = () => void unhandled++;
+  process.on("unhandledRejection", count);
+  const late = await guarded(() => new Promise((_, reject) => setTimeout(() => reject(new Error("late")), 30)), 5);
+  assert.equal(late.kind, "timeout");
+  await new Promise((r) => setTimeout(r, 60));
+  process.off("unhandledRejection", count);
+  assert.equal(unhandled, 0);
 });
