@@ -19,20 +19,26 @@ export interface Comparison {
   /** Fraction of values with |a - b| <= atol + rtol·|b|, in [0, 1]. */
   withinTol: number;
   ok: boolean;
+  /** Index of the largest difference (-1 when there is none). */
+  worst: number;
 }
 
 export function compare(actual: ArrayLike<number>, expected: ArrayLike<number>, atol = ATOL, rtol = RTOL): Comparison {
-  if (actual.length !== expected.length) return { maxDiff: Infinity, withinTol: 0, ok: false };
+  if (actual.length !== expected.length) return { maxDiff: Infinity, withinTol: 0, ok: false, worst: -1 };
   let maxDiff = 0;
+  let worst = -1;
   let within = 0;
   for (let i = 0; i < expected.length; i++) {
     const d = Math.abs(actual[i] - expected[i]);
     // NaN compares false everywhere: count it as a mismatch and as an infinite difference.
-    if (!(d <= maxDiff)) maxDiff = Number.isNaN(d) ? Infinity : Math.max(maxDiff, d);
+    if (!(d <= maxDiff) && maxDiff !== Infinity) {
+      maxDiff = Number.isNaN(d) ? Infinity : d;
+      worst = i;
+    }
     if (d <= atol + rtol * Math.abs(expected[i])) within++;
   }
   const n = expected.length;
-  return { maxDiff, withinTol: n === 0 ? 1 : within / n, ok: within === n };
+  return { maxDiff, withinTol: n === 0 ? 1 : within / n, ok: within === n, worst };
 }
 
 /** True when `actual` is within the looser diagnosis tolerance of `expected`. */

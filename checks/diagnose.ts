@@ -368,6 +368,9 @@ export function hintForError(message: string): string {
   if (/not implemented/i.test(message)) {
     return `Not implemented yet: replace the \`throw new Error("not implemented yet")\` with your code.`;
   }
+  if (/Must call super constructor/.test(message)) {
+    return `Call super() first in your constructor, before using this.`;
+  }
   if (/got undefined/.test(message)) {
     return `A value you passed is undefined: check the spelling of config fields (config.n_embd, config.n_head; not n_embed or hidden_size).`;
   }

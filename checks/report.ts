@@ -15,7 +15,10 @@ export function summaryLine(result: Result): string {
   if (result.passed) return `All ${result.results.length} checks passed.`;
   if (failed.length === 0) return "No checks ran.";
   // Table order is fix order; the figures (q, k, v) say "what", the diagnosis says "why".
-  const first = failed.find((r) => !/^(q|k|v|q, k, v)$/.test(r.name)) ?? failed[0];
+  let first = failed.find((r) => !/^(q|k|v|q, k, v)$/.test(r.name)) ?? failed[0];
+  // "forward returns one tensor" says what; the diagnosis says which mistake that is.
+  const diagnosis = failed.find((r) => r.name === "diagnosis");
+  if (first.name === "forward" && diagnosis) first = diagnosis;
   const more = result.results.some((r) => r.name === "speed") ? "" : " (the remaining checks run once these pass)";
   return `${failed.length} of ${result.results.length} checks failed${more}. Fix first (${first.name}): ${first.message}`;
 }

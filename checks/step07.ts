@@ -234,7 +234,11 @@ async function judgeForward(
       const name = ["q", "k", "v"][i];
       if (item.values && item.shape && item.shape.join(",") === [B, T, C].join(",")) {
         const c = compare(item.values, expected[i]);
-        figures.push({ name, passed: c.ok, message: tensorLine(c) });
+        // Like llm.c, show actual next to expected, here where they differ most.
+        const at = c.worst;
+        const where = at >= 0 ? `[${Math.floor(at / (T * C))}, ${Math.floor(at / C) % T}, ${at % C}]` : "";
+        const detail = c.ok || at < 0 ? "" : `; worst at ${name}${where}: ${item.values[at].toPrecision(4)}, expected ${expected[i][at].toPrecision(4)}`;
+        figures.push({ name, passed: c.ok, message: tensorLine(c) + detail });
       } else {
         figures.push({ name, passed: false, message: `not compared: ${name} is ${item.description}, expected a tensor ${shapeText([B, T, C])}` });
       }

@@ -36,6 +36,7 @@ const MISTAKES: Case[] = [
   ["c_attn is a raw tensor", M.CAttnIsTensor, /c_attn is a tf\.Variable .* not a Linear/],
   ["missing bias (bias: false)", M.MissingBiasLinear, /c_attn has no bias[\s\S]*Missing bias: your output is x · W/],
   ["not a Module", M.NotAModule, /does not extend Module/],
+  ["this before super()", M.NoSuperCall, /Must call super constructor.*Call super\(\) first/],
   ["constructor typo (config.n_embed)", M.ConstructorTypo, /threw "Linear\(undefined.*\(in the constructor of ConstructorTypo, line \d+ of step07-mistakes\.ts\).*spelling of config fields/],
   // numbers
   ["no split, array of one", M.NoSplit, /No split: forward returns one tensor \[2, 8, 2304\]/],
@@ -138,7 +139,7 @@ test("the reported maxdiff is within the tolerance on every backend, and a faili
       assert.ok(maxdiff < 1e-5, `${backend} ${name}: maxdiff ${maxdiff}`);
     }
     const wrong = await checkStep07(M.WrongOrderKQV, { display: "none" });
-    assert.match(wrong.results.find((x) => x.name === "q")!.message, /^TENSOR NOT OK, maxdiff = \S+, \d+\.\d% within tolerance$/);
+    assert.match(wrong.results.find((x) => x.name === "q")!.message, /^TENSOR NOT OK, maxdiff = \S+, \d+\.\d% within tolerance; worst at q\[\d+, \d+, \d+\]: \S+, expected \S+$/);
   }
   await tf.setBackend(original);
 });
