@@ -37,8 +37,8 @@ function median(xs: number[]): number {
 export function timeCombinedVsSeparate(options: { n_embd?: number; tokens?: number[]; minReps?: number; budgetMs?: number; seed?: number } = {}): TimingResult {
   const C = options.n_embd ?? 768;
   const lengths = options.tokens ?? [6, 128, 1024];
-  const minReps = options.minReps ?? 5;
-  const budgetMs = options.budgetMs ?? 1500;
+  const minReps = options.minReps ?? 7;
+  const budgetMs = options.budgetMs ?? 2000;
   const seed = options.seed ?? 7;
   const W = tf.randomNormal([C, 3 * C], 0, 0.02, "float32", seed) as tf.Tensor2D; // (C, 3C)
   const b = tf.randomNormal([3 * C], 0, 0.02, "float32", seed + 1) as tf.Tensor1D; // (3C)

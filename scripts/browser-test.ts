@@ -158,7 +158,7 @@ async function runNotebook(context: BrowserContext, server: Server, nb: (typeof 
   await page.waitForFunction(
     () => {
       const J = (window as unknown as { Jupyter?: { notebook?: { kernel?: { is_connected(): boolean } } } }).Jupyter;
-      return !!J?.notebook?.kernel?.is_connected() && !!document.querySelector("#kernel_indicator_icon.kernel_idle");
+      return !!J?.notebook?.kernel?.is_connected() && !!document.querySelector("#kernel_indicator_icon.kernel_idle_icon");
     },
     null,
     { timeout: 90_000 },
@@ -171,7 +171,7 @@ async function runNotebook(context: BrowserContext, server: Server, nb: (typeof 
   const deadline = Date.now() + 240_000;
   while (Date.now() < deadline) {
     const busy = await page.evaluate(
-      () => !document.querySelector("#kernel_indicator_icon.kernel_idle") || [...document.querySelectorAll(".input_prompt")].some((p) => p.textContent!.includes("*")),
+      () => !document.querySelector("#kernel_indicator_icon.kernel_idle_icon") || [...document.querySelectorAll(".input_prompt")].some((p) => p.textContent!.includes("*")),
     );
     if (busy) idleSince = 0;
     else if (!idleSince) idleSince = Date.now();
@@ -247,9 +247,9 @@ async function checkExportedHtml(browser: Browser): Promise<void> {
     await page.goto(`file://${EXPORTED}`);
     if (js) {
       const ok = await page
-        .waitForFunction((n) => document.querySelectorAll(".qkv-figure .js-plotly-plot .main-svg").length >= n, expected, { timeout: 60_000 })
+        .waitForFunction((n) => [...document.querySelectorAll(".qkv-figure")].filter((f: any) => f.querySelector(".js-plotly-plot .main-svg")).length >= n, expected, { timeout: 60_000 })
         .then(() => true, () => false);
-      const n = await page.$$eval(".qkv-figure .js-plotly-plot .main-svg", (e) => e.length);
+      const n = await page.$$eval(".qkv-figure", (els) => els.filter((f) => f.querySelector(".js-plotly-plot .main-svg")).length);
       record("exported HTML, offline: plotly draws every figure", ok && n === expected, `${n}/${expected} figures drawn with all network blocked (${blocked.length} requests blocked)`);
       const first = await page.$(".qkv-figure");
       if (first) await first.screenshot({ path: path.join(SHOTS, "exported-html-figure-1.png") });
@@ -316,6 +316,8 @@ async function main(): Promise<number> {
         await runNotebook(context, server, nb);
       } catch (err) {
         record(`${nb.file}: ran in the browser`, false, String((err as Error).message).split("\n")[0]);
+        for (const p of context.pages()) await p.screenshot({ path: path.join(SHOTS, `${nb.file.replace(".ipynb", "")}-failure.png`) }).catch(() => undefined);
+        console.error(server.log.join("").slice(-2000));
       }
     }
     record("no request left 127.0.0.1", offsite.length === 0, offsite.length ? `blocked: ${[...new Set(offsite)].slice(0, 5).join(", ")}` : "none");
