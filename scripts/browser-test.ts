@@ -3,8 +3,8 @@
 //   npm run test:browser
 //
 // 1. Serves copies of the solution and exploration notebooks (artifacts/browser/, so the committed
-//    files never get outputs) with `/usr/bin/jupyter notebook` on 127.0.0.1, a free port and a
-//    fresh token, and the project-local tslab kernel (JUPYTER_PATH=jupyter/).
+//    files never get outputs) through scripts/lessons.sh (the main command) forcing the classic
+//    Notebook, on 127.0.0.1, a free port and a fresh token, with the project-local tslab kernel.
 // 2. In each notebook: Cell → Run All, wait for the kernel, then assert that every code cell ran,
 //    no cell shows an error or stderr, the check table (solution) shows every check passed, and
 //    every plotly figure drew its SVG (`.js-plotly-plot .main-svg`).
@@ -83,25 +83,23 @@ async function startServer(): Promise<Server> {
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "qkv-jupyter-"));
   const env: NodeJS.ProcessEnv = {
     ...process.env,
-    JUPYTER_PATH: path.join(ROOT, "jupyter"),
     JUPYTER_CONFIG_DIR: path.join(scratch, "config"), // no user config can change what we test
     JUPYTER_RUNTIME_DIR: path.join(scratch, "runtime"),
     JUPYTER_DATA_DIR: path.join(scratch, "data"),
   };
   delete env.GPT2_SAFETENSORS; // the browser run uses the announced stand-in
-  const args = [
-    "notebook", "--no-browser", "--ip=127.0.0.1", `--port=${port}`, "--port-retries=0",
-    `--notebook-dir=${WORK}`, `--NotebookApp.token=${token}`,
-    ...(process.getuid?.() === 0 ? ["--allow-root"] : []), // CI runs as root in a container
-  ];
-  const proc = spawn(JUPYTER, args, { env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  delete env.JUPYTER_PATH; // lessons.sh must register the kernel by itself
+  // Started through the README's main command, so the test covers it too (kernel registration,
+  // 127.0.0.1, token auth). Jupyter reads the token from JUPYTER_TOKEN.
+  Object.assign(env, { QKV_JUPYTER: "classic", QKV_NO_BROWSER: "1", QKV_PORT: String(port), QKV_NOTEBOOK_DIR: WORK, JUPYTER_TOKEN: token });
+  const proc = spawn("bash", [path.join(ROOT, "scripts", "lessons.sh")], { env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
   const log: string[] = [];
   proc.stdout!.on("data", (d) => log.push(String(d)));
   proc.stderr!.on("data", (d) => log.push(String(d)));
   const base = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
-    if (proc.exitCode !== null) throw new Error(`jupyter notebook exited with ${proc.exitCode}:\n${log.join("")}`);
+    if (proc.exitCode !== null) throw new Error(`scripts/lessons.sh exited with ${proc.exitCode}:\n${log.join("")}`);
     try {
       const res = await fetch(`${base}/api/status`, { headers: { Authorization: `token ${token}` } });
       if (res.ok) {
@@ -301,7 +299,7 @@ async function main(): Promise<number> {
   process.on("exit", cleanup);
   try {
     server = await startServer();
-    record("server: classic Notebook on 127.0.0.1 with token auth", true, `${server.base} (requests without the token are refused)`);
+    record("server: npm run lessons serves the classic Notebook on 127.0.0.1 with token auth", true, `${server.base} (requests without the token are refused)`);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     const offsite: string[] = [];
