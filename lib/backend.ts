@@ -31,12 +31,13 @@ const LABEL: Record<BackendName, string> = {
   cpu: "plain JavaScript (cpu)",
 };
 
-// Measured on the c_attn workload (README, "Backends and speed"): wasm-SIMD runs at about
-// 13-20 GFLOP/s and cpu at about 0.5 GFLOP/s on this project's 2-core reference machine.
+// Measured with `npm run bench` and bench/openblas.py on the c_attn workload (README, "Backends
+// and speed"), on this project's 2-core reference machine: wasm-SIMD about 40 GFLOP/s on one
+// thread, numpy's multi-threaded OpenBLAS about 220, the cpu backend about 0.85.
 const COST: Record<BackendName, string> = {
   tensorflow: "",
-  wasm: "one thread, roughly 6-8x slower than multi-threaded native BLAS on 2 cores",
-  cpu: "about 40x slower than WebAssembly",
+  wasm: "one thread, about 5x slower than multi-threaded native BLAS on 2 cores",
+  cpu: "about 45x slower than WebAssembly SIMD",
 };
 
 /** Parse a backend name or alias; throws a clear error for anything else. */
