@@ -1,29 +1,9 @@
-// Small helpers shared by the lib tests: a seeded PRNG and a float64 reference that does not use tfjs.
+// Small helpers shared by the lib tests: seeded data and a float64 reference that does not use tfjs.
+import { gaussianFloat32 } from "../checks/seeded";
 
-/** mulberry32: a tiny deterministic PRNG returning floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** n samples of N(0, std²), rounded to float32 (what a tensor will hold). */
+/** n samples of N(0, std²), rounded to float32 (what a tensor will hold). Same seeded generator as the checks' reference. */
 export function normals(n: number, std: number, seed: number): Float32Array {
-  const rand = mulberry32(seed);
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i += 2) {
-    const u = 1 - rand();
-    const v = rand();
-    const r = Math.sqrt(-2 * Math.log(u)) * std;
-    out[i] = r * Math.cos(2 * Math.PI * v);
-    if (i + 1 < n) out[i + 1] = r * Math.sin(2 * Math.PI * v);
-  }
-  return out;
+  return gaussianFloat32(seed, n, std);
 }
 
 /** y = x·W + b in float64 with plain loops. x: [rows, nIn], W: [nIn, nOut], b: [nOut]. */
