@@ -252,6 +252,17 @@ function indexTicks(n: number, count: number): number[] {
   return out;
 }
 
+/** The layout keys every figure shares: title, size, margins and font. */
+function baseLayout(title: string, width: number, height: number, margin: Record<string, number>): Record<string, unknown> {
+  return {
+    title: { text: title, font: { size: 15 }, x: 0.02, xanchor: "left" },
+    width,
+    height,
+    margin: { ...margin, pad: 0 },
+    font: { family: FONT, size: 11 },
+  };
+}
+
 /** A heatmap figure of one or more panels sharing one colour scale. */
 export function heatmap(options: HeatmapOptions): Figure {
   const { panels } = options;
@@ -291,11 +302,7 @@ export function heatmap(options: HeatmapOptions): Figure {
   // --- plotly
   const data: Record<string, unknown>[] = [];
   const layout: Record<string, unknown> = {
-    title: { text: options.title, font: { size: 15 }, x: 0.02, xanchor: "left" },
-    width,
-    height,
-    margin: { ...margin, pad: 0 },
-    font: { family: FONT, size: 11 },
+    ...baseLayout(options.title, width, height, margin),
     paper_bgcolor: "#ffffff",
     plot_bgcolor: "#ffffff",
     annotations: [] as unknown[],
@@ -474,11 +481,7 @@ export function bars(options: BarOptions): Figure {
     cliponaxis: false,
   }));
   const layout: Record<string, unknown> = {
-    title: { text: options.title, font: { size: 15 }, x: 0.02, xanchor: "left" },
-    width,
-    height,
-    margin: { ...margin, pad: 0 },
-    font: { family: FONT, size: 11 },
+    ...baseLayout(options.title, width, height, margin),
     barmode: "group",
     bargap: 0.25,
     bargroupgap: 0.05,
