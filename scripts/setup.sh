@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the kit needs and is missing, offline-safe (npm registry + Debian apt only).
 #   scripts/setup.sh lessons   Jupyter (classic Notebook from Debian) + npm packages
-#   scripts/setup.sh tests     the above + nbclient/nbconvert + Chromium for the browser test
+#   scripts/setup.sh tests     the above + nbclient/nbconvert + Chromium for the browser test,
+#                              and numpy + PyTorch, which the cross-checks compare against
 # Safe to run again: it skips what is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,7 +10,7 @@ cd "$(dirname "$0")/.."
 want="${1:-tests}"
 pkgs=(jupyter-notebook python3-ipykernel)
 if [ "$want" = tests ]; then
-  pkgs+=(python3-nbclient jupyter-nbconvert chromium)
+  pkgs+=(python3-nbclient jupyter-nbconvert chromium python3-numpy python3-torch)
 fi
 
 missing=()

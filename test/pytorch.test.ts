@@ -1,0 +1,93 @@
+// Engineers want the TypeScript numbers to match PyTorch's. This runs Hugging Face's GPT-2
+// c_attn formulation in PyTorch (Debian's python3-torch): Conv1D is
+// `torch.addmm(bias, x.view(-1, C), weight)` with weight [C, 3C], then
+// `.split(C, dim=2)` into query, key, value. Same float32 inputs on both sides; compared on
+// every tfjs backend this machine has. Skipped, saying why, where python3-torch is missing
+// (CI installs it: see .ci/run).
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { tf, selectBackend, availableBackends, GPT2SingleHeadQKV, GPT2Config } from "../lib/index";
+import { normals, compare } from "./helpers";
+
+// Against float32 output of another framework both sides round differently: PLATFORM.md's
+// tolerance is atol = rtol = 1e-4. Real bugs (missing bias, wrong split) are 1e-2 or larger.
+const ATOL = 1e-4;
+const RTOL = 1e-4;
+const [B, T, C] = [2, 16, 768];
+
+const PYTHON = `
+import sys, numpy as np, torch
+d, B, T, C = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+x = torch.from_numpy(np.fromfile(d + "/x.f32", dtype="<f4").reshape(B, T, C))
+w = torch.from_numpy(np.fromfile(d + "/w.f32", dtype="<f4").reshape(C, 3 * C))
+b = torch.from_numpy(np.fromfile(d + "/b.f32", dtype="<f4"))
+with torch.no_grad():
+    qkv = torch.addmm(b, x.view(-1, C), w).view(B, T, 3 * C)   # transformers' Conv1D.forward
+    q, k, v = qkv.split(C, dim=2)                                # GPT2Attention: split(split_size, dim=2)
+for name, t in (("q", q), ("k", k), ("v", v)):
+    t.contiguous().numpy().astype("<f4").tofile(d + "/" + name + ".f32")
+print(torch.__version__)
+`;
+
+let dir = "";
+let torchVersion: string | null = null;
+let torchMissing = "";
+let backends: string[] = [];
+let original = "";
+
+before(async () => {
+  await selectBackend(undefined, { log: null });
+  original = tf.getBackend();
+  backends = await availableBackends();
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), "qkv-torch-"));
+  const x = normals(B * T * C, 1, 71);
+  const w = normals(C * 3 * C, 0.02, 72);
+  const b = normals(3 * C, 0.02, 73);
+  fs.writeFileSync(path.join(dir, "x.f32"), Buffer.from(x.buffer));
+  fs.writeFileSync(path.join(dir, "w.f32"), Buffer.from(w.buffer));
+  fs.writeFileSync(path.join(dir, "b.f32"), Buffer.from(b.buffer));
+  const run = spawnSync("/usr/bin/python3", ["-c", PYTHON, dir, String(B), String(T), String(C)], { encoding: "utf8", timeout: 120_000 });
+  if (run.status === 0) torchVersion = run.stdout.trim();
+  else torchMissing = (run.stderr || String(run.error)).trim().split("\n").pop() ?? "python failed";
+});
+
+after(async () => {
+  await tf.setBackend(original);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+const f32 = (name: string) => {
+  const buf = fs.readFileSync(path.join(dir, name));
+  return new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4);
+};
+
+test("GPT2SingleHeadQKV matches PyTorch's c_attn + split on every backend", async (t) => {
+  if (torchVersion === null) {
+    t.skip(`PyTorch unavailable (${torchMissing}); install Debian's python3-torch`);
+    return;
+  }
+  const x = f32("x.f32"), w = f32("w.f32"), b = f32("b.f32");
+  const expected = { q: f32("q.f32"), k: f32("k.f32"), v: f32("v.f32") };
+  for (const backend of backends) {
+    await tf.setBackend(backend);
+    const model = new GPT2SingleHeadQKV(new GPT2Config());
+    const wt = tf.tensor2d(w, [C, 3 * C]);
+    const bt = tf.tensor1d(b);
+    model.loadStateDict({ "c_attn.weight": wt, "c_attn.bias": bt });
+    const xt = tf.tensor3d(x, [B, T, C]);
+    const outs = model.forward(xt);
+    (["q", "k", "v"] as const).forEach((name, i) => {
+      const { maxDiff, firstBad } = compare(outs[i].dataSync(), expected[name], ATOL, RTOL);
+      t.diagnostic(`${backend} ${name}: max |tfjs - torch ${torchVersion}| = ${maxDiff.toExponential(2)}`);
+      assert.equal(firstBad, -1, `${backend} ${name}: max diff ${maxDiff} vs PyTorch breaks atol ${ATOL} + rtol ${RTOL}`);
+    });
+    // And the comparison can fail: swapping q and k is far outside the tolerance.
+    assert.notEqual(compare(outs[1].dataSync(), expected.q, ATOL, RTOL).firstBad, -1);
+    tf.dispose([...outs, xt, wt, bt]);
+    model.dispose();
+  }
+});
