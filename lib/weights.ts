@@ -130,7 +130,7 @@ function gatherRows(table: tf.Tensor2D, ids: number[], what: string): tf.Tensor2
   if (bad.length) {
     throw new Error(`token id ${bad[0]} is outside the ${rows} rows of the token embedding in ${what}.`);
   }
-  return tf.gather(table, tf.tensor1d(ids, "int32")) as tf.Tensor2D; // (T, C)
+  return tf.tidy(() => tf.gather(table, tf.tensor1d(ids, "int32")) as tf.Tensor2D); // (T, C); the id tensor is freed
 }
 
 /**
