@@ -180,3 +180,14 @@ test("the stand-in is seeded: the same token always gets the same vector", () =>
   a.dispose();
   b.dispose();
 });
+
+test("tokenEmbedding leaves only its result behind, for real and stand-in weights", () => {
+  for (const w of [loadRealLayer0(plain), standInLayer0(new GPT2Config({ n_embd: C, n_head: 4 }), 7)]) {
+    const before = tf.memory().numTensors;
+    const rows = w.tokenEmbedding([464, 3797, 3332]);
+    assert.deepEqual(rows.shape, [3, C]);
+    assert.equal(tf.memory().numTensors, before + 1, `${w.source}: only the (T, C) result`);
+    rows.dispose();
+    w.dispose();
+  }
+});
