@@ -178,9 +178,10 @@ export async function selectBackend(preferred?: string, options: SelectBackendOp
 }
 
 function announce(line: string, log: ((line: string) => void) | null): void {
-  if (line === announced) return; // say it once, not on every call
+  // Say it once, not on every call; a silent call (log: null) does not count as having said it.
+  if (!log || line === announced) return;
   announced = line;
-  if (log) log(line);
+  log(line);
 }
 
 /** Backends this machine can actually run, in order of preference. Restores the active one. */

@@ -15,12 +15,14 @@ function run(arg: string | undefined, env: Record<string, string | undefined> = 
   return JSON.parse(out.stdout.trim().split("\n").pop()!);
 }
 
-let nativeInstalled = false;
+// Whether native really loads (PLATFORM.md: try require, not "is the folder there"); a package
+// present with a broken libtensorflow is exactly the unavailable case tested below.
+let nativeLoads = false;
 try {
-  require.resolve("@tensorflow/tfjs-node");
-  nativeInstalled = true;
+  require("@tensorflow/tfjs-node");
+  nativeLoads = true;
 } catch {
-  nativeInstalled = false;
+  nativeLoads = false;
 }
 
 test("unpinned: picks the best backend that starts, verifies it, and says so once", () => {
@@ -51,7 +53,7 @@ test("an argument pins a backend when the variable is unset", () => {
   assert.equal(r.active, "cpu");
 });
 
-test("a pinned backend that is unavailable is a clear error, not a silent fallback", { skip: nativeInstalled && "tfjs-node is installed here" }, () => {
+test("a pinned backend that is unavailable is a clear error, not a silent fallback", { skip: nativeLoads && "tfjs-node loads on this machine" }, () => {
   const r = run(undefined, { [BACKEND_ENV]: "native" });
   assert.equal(r.first, undefined);
   assert.match(r.error!, /native TensorFlow \(tfjs-node\) backend was requested \(QKV_BACKEND=native\) but is unavailable: .*Unset QKV_BACKEND/);
@@ -61,6 +63,17 @@ test("an unknown backend name is a clear error listing the choices", () => {
   const r = run("webgpu");
   assert.match(r.error!, /Unknown backend "webgpu"\. Use one of: native \(tfjs-node\), wasm, cpu/);
   assert.throws(() => parseBackendName("gpu"), /Unknown backend "gpu"/);
+});
+
+test("a silent selection does not use up the one announcement", () => {
+  const out = spawnSync(
+    process.execPath,
+    ["--import", "tsx", "-e", `const { selectBackend } = require(${JSON.stringify(path.join(__dirname, "..", "lib", "index.ts"))});
+     (async () => { await selectBackend(undefined, { log: null }); await selectBackend(); })();`],
+    { env: { ...process.env, [BACKEND_ENV]: "" }, encoding: "utf8", timeout: 60_000 },
+  );
+  assert.equal(out.status, 0, out.stderr);
+  assert.match(out.stdout, /(TensorFlow\.js backend|native backend unavailable)/, "the first call that may speak, speaks");
 });
 
 test("aliases", () => {
