@@ -148,13 +148,19 @@ export function buildAll(): { file: string; text: string }[] {
   ];
 }
 
+/** The files among `builds` whose contents on disk differ from (or lack) the freshly built text. */
+export function driftedFiles(builds: { file: string; text: string }[]): string[] {
+  return builds.filter(({ file, text }) => !fs.existsSync(file) || fs.readFileSync(file, "utf8") !== text).map((b) => b.file);
+}
+
 function main(): number {
   const check = process.argv.includes("--check");
+  const builds = buildAll();
+  const drifted = new Set(driftedFiles(builds));
   let stale = 0;
-  for (const { file, text } of buildAll()) {
+  for (const { file, text } of builds) {
     const rel = path.relative(ROOT, file);
-    const current = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : null;
-    if (current === text) {
+    if (!drifted.has(file)) {
       console.log(`${rel}: up to date`);
     } else if (check) {
       console.log(`${rel}: differs from a fresh build of ${path.relative(ROOT, SOURCE)}. Run: npm run build:notebooks`);

@@ -3,11 +3,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import ts from "typescript";
 import {
   ROOT, SOURCE, EXERCISE, SOLUTION, STUB_ERROR,
-  buildAll, buildNotebook, readNotebook, serializeNotebook, solutionRegions, sourceText, transformSource,
+  buildAll, buildNotebook, driftedFiles, readNotebook, serializeNotebook, solutionRegions, sourceText, transformSource,
 } from "../scripts/build-notebooks";
 import type { Notebook } from "../scripts/build-notebooks";
 
@@ -82,13 +83,27 @@ test("markers: unbalanced regions are errors, and the two modes do what they say
   assert.throws(() => transformSource("// BEGIN SOLUTION\n// BEGIN SOLUTION\n// END SOLUTION", "solution"), /inside the region/);
 });
 
-test("a drifted notebook is detected", () => {
+test("a drifted notebook is detected (what `npm run build:notebooks -- --check` reports)", () => {
   const src = readNotebook(SOURCE);
   const built = serializeNotebook(buildNotebook(src, "solution"));
   const edited = JSON.parse(built) as Notebook;
   const cell = edited.cells.find((c) => c.cell_type === "code" && sourceText(c).startsWith(MARKER))!;
   cell.source = sourceText(cell).replace("tf.split(qkv, 3, -1)", "tf.split(qkv, 3, 0)");
-  assert.notEqual(serializeNotebook(edited), built);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "qkv-drift-"));
+  try {
+    const same = path.join(dir, "same.ipynb");
+    const drifted = path.join(dir, "drifted.ipynb");
+    fs.writeFileSync(same, built);
+    fs.writeFileSync(drifted, serializeNotebook(edited));
+    const missing = path.join(dir, "missing.ipynb");
+    assert.deepEqual(
+      driftedFiles([same, drifted, missing].map((file) => ({ file, text: built }))),
+      [drifted, missing],
+      "an edited notebook and a missing one are stale; an identical one is not",
+    );
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test("every notebook is committed without outputs and uses the project-local kernel", () => {
