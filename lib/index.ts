@@ -12,7 +12,7 @@ export type { SafetensorsEntry, SafetensorsHeader, SafetensorsDtype, LoadSafeten
 // Notebook helpers: plots that work offline, real-or-stand-in weights, embedding, timing.
 export { loadPlotly, show, showHtml, showNotice, printMatrix, heatmap, bars, figureHtml, displayBundle, plotlyScriptHtml, plotlyVersion, encodePng, DIVERGING, SEQUENTIAL, SERIES_COLORS } from "./plot";
 export type { Figure, HeatmapOptions, HeatmapPanel, BarOptions, BarSeries, AxisSpec } from "./plot";
-export { loadLayer0Weights, loadRealLayer0, standInLayer0, findWeightsFile, WEIGHTS_ENV, DEFAULT_WEIGHTS_PATH, LAYER0_TENSORS } from "./weights";
+export { loadLayer0Weights, loadRealLayer0, standInLayer0, findWeightsFile, WEIGHTS_ENV, STAND_IN, DEFAULT_WEIGHTS_PATH, LAYER0_TENSORS } from "./weights";
 export type { Layer0Weights } from "./weights";
 export { tokenize, visibleToken, embed, layerNorm, rowsOf } from "./embed";
 export type { Tokens } from "./embed";

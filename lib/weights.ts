@@ -14,6 +14,8 @@ import { GPT2Config } from "./config";
 import { loadSafetensors } from "./safetensors";
 
 export const WEIGHTS_ENV = "GPT2_SAFETENSORS";
+/** The value of GPT2_SAFETENSORS that forces the seeded stand-in. */
+export const STAND_IN = "stand-in";
 /** Relative to the project root, which is the notebooks' working directory. */
 export const DEFAULT_WEIGHTS_PATH = path.join("weights", "gpt2", "model.safetensors");
 
@@ -54,9 +56,12 @@ export function findWeightsFile(explicit?: string | null): { file: string | null
   };
   if (explicit) return check(explicit, "WEIGHTS_FILE");
   const env = process.env[WEIGHTS_ENV]?.trim();
+  // GPT2_SAFETENSORS=stand-in asks for the stand-in even when real weights are on disk
+  // (to compare the two, and for the notebook tests).
+  if (env === STAND_IN) return { file: null, reason: `${WEIGHTS_ENV}=${STAND_IN} asks for the stand-in` };
   if (env) return check(env, `${WEIGHTS_ENV}`);
   if (fs.existsSync(DEFAULT_WEIGHTS_PATH)) return { file: path.resolve(DEFAULT_WEIGHTS_PATH), reason: DEFAULT_WEIGHTS_PATH };
-  return { file: null, reason: `no ${WEIGHTS_ENV} and no ${DEFAULT_WEIGHTS_PATH}` };
+  return { file: null, reason: `${WEIGHTS_ENV} is not set and ${DEFAULT_WEIGHTS_PATH} does not exist` };
 }
 
 function shapeText(shape: readonly number[]): string {
@@ -66,7 +71,7 @@ function shapeText(shape: readonly number[]): string {
 /** Load real weights if there are any (see the top of this file), else the seeded stand-in. */
 export function loadLayer0Weights(explicit?: string | null, options: { seed?: number } = {}): Layer0Weights {
   const { file, reason } = findWeightsFile(explicit);
-  return file ? loadRealLayer0(file, reason) : standInLayer0(new GPT2Config(), options.seed ?? 1234);
+  return file ? loadRealLayer0(file, reason) : standInLayer0(new GPT2Config(), options.seed ?? 1234, reason);
 }
 
 /** Read wte, wpe, h.0.ln_1 and h.0.attn.c_attn from a Hugging Face GPT-2 safetensors file. */
@@ -138,7 +143,11 @@ function gatherRows(table: tf.Tensor2D, ids: number[], what: string): tf.Tensor2
  * announcing them. The token embedding makes each token's row from a seed derived from its id,
  * so the same token always gets the same vector without holding a 50257-row table.
  */
-export function standInLayer0(config: GPT2Config = new GPT2Config(), seed = 1234): Layer0Weights {
+export function standInLayer0(
+  config: GPT2Config = new GPT2Config(),
+  seed = 1234,
+  why = `${WEIGHTS_ENV} is not set and ${DEFAULT_WEIGHTS_PATH} does not exist`,
+): Layer0Weights {
   const C = config.n_embd;
   const wpe = tf.randomNormal([config.n_positions, C], 0, 0.01, "float32", seed + 1) as tf.Tensor2D;
   const ln1w = tf.ones([C]) as tf.Tensor1D;
@@ -160,7 +169,7 @@ export function standInLayer0(config: GPT2Config = new GPT2Config(), seed = 1234
     c_attn: { weight: cAttnW, bias: cAttnB },
     stateDict: { "h.0.attn.c_attn.weight": cAttnW, "h.0.attn.c_attn.bias": cAttnB },
     notice:
-      `No real GPT-2 weights found (${WEIGHTS_ENV} is not set and ${DEFAULT_WEIGHTS_PATH} does not exist), so this ` +
+      `No real GPT-2 weights (${why}), so this ` +
       `notebook uses a seeded random stand-in (seed ${seed}) with GPT-2 small's shapes. Every shape, and every step ` +
       `of the computation, is the same as with real weights; the numbers are noise. With real weights expect ` +
       `structure instead: a few embedding dimensions much larger than the rest (stripes in the heatmaps), token ` +

@@ -145,7 +145,7 @@ test("where the file is looked for: argument, then GPT2_SAFETENSORS, then weight
     assert.equal(findWeightsFile().file, null);
     const w = loadLayer0Weights();
     assert.equal(w.source, "stand-in");
-    assert.match(w.notice, /seeded random stand-in/);
+    assert.match(w.notice, /No real GPT-2 weights \(GPT2_SAFETENSORS is not set and weights\/gpt2\/model\.safetensors does not exist\).*seeded random stand-in/);
     w.dispose();
 
     process.env[WEIGHTS_ENV] = plain;
@@ -159,6 +159,13 @@ test("where the file is looked for: argument, then GPT2_SAFETENSORS, then weight
     fs.mkdirSync(path.join(empty, "weights", "gpt2"), { recursive: true });
     fs.copyFileSync(plain, path.join(empty, "weights", "gpt2", "model.safetensors"));
     assert.equal(findWeightsFile().file, path.join(empty, "weights", "gpt2", "model.safetensors"));
+    // GPT2_SAFETENSORS=stand-in asks for the stand-in even with real weights on disk.
+    process.env[WEIGHTS_ENV] = "stand-in";
+    assert.equal(findWeightsFile().file, null);
+    const forced = loadLayer0Weights();
+    assert.equal(forced.source, "stand-in");
+    assert.match(forced.notice, /No real GPT-2 weights \(GPT2_SAFETENSORS=stand-in asks for the stand-in\)/);
+    forced.dispose();
   } finally {
     process.chdir(cwd);
     if (saved === undefined) delete process.env[WEIGHTS_ENV];
