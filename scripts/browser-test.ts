@@ -103,22 +103,35 @@ async function startServer(): Promise<Server> {
   proc.stdout!.on("data", (d) => log.push(String(d)));
   proc.stderr!.on("data", (d) => log.push(String(d)));
   const base = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    if (proc.exitCode !== null) throw new Error(`scripts/lessons.sh exited with ${proc.exitCode}:\n${log.join("")}`);
-    try {
-      const res = await fetch(`${base}/api/status`, { headers: { Authorization: `token ${token}` } });
-      if (res.ok) {
-        const anon = await fetch(`${base}/api/contents`);
-        if (anon.status !== 403) throw new Error(`the server answered ${anon.status} without a token: auth must stay on`);
-        return { proc, base, token, log };
+  try {
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline) {
+      if (proc.exitCode !== null) throw new Error(`scripts/lessons.sh exited with ${proc.exitCode}:\n${log.join("")}`);
+      try {
+        const res = await fetch(`${base}/api/status`, { headers: { Authorization: `token ${token}` } });
+        if (res.ok) {
+          const anon = await fetch(`${base}/api/contents`);
+          if (anon.status !== 403) throw new Error(`the server answered ${anon.status} without a token: auth must stay on`);
+          return { proc, base, token, log };
+        }
+      } catch (err) {
+        if (/auth must stay on/.test(String(err))) throw err;
       }
-    } catch (err) {
-      if (/auth must stay on/.test(String(err))) throw err;
+      await sleep(250);
     }
-    await sleep(250);
+    throw new Error(`jupyter notebook did not answer on ${base} within 60 s:\n${log.join("")}`);
+  } catch (err) {
+    // Never leave a server behind, least of all one that answered without a token: the caller
+    // has no handle on it yet, so stop its process group here.
+    if (proc.exitCode === null && proc.pid) {
+      try {
+        process.kill(-proc.pid, "SIGKILL");
+      } catch {
+        /* already gone */
+      }
+    }
+    throw err;
   }
-  throw new Error(`jupyter notebook did not answer on ${base} within 60 s:\n${log.join("")}`);
 }
 
 async function stopServer(server: Server | null): Promise<void> {
@@ -134,7 +147,10 @@ async function stopServer(server: Server | null): Promise<void> {
   }
   if (proc.exitCode === null && proc.pid) {
     try {
-      process.kill(-proc.pid, "SIGTERM"); // the whole process group: server and any kernel left
+      // The server's process group. Kernels run in sessions of their own (jupyter_client starts
+      // them with start_new_session), so they were shut down through the API above, and a
+      // SIGTERM lets Jupyter shut down any that remain.
+      process.kill(-proc.pid, "SIGTERM");
     } catch {
       /* already gone */
     }
