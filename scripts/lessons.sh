@@ -20,17 +20,6 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
 
-if ! bash scripts/setup.sh lessons; then
-  echo "lessons: set-up failed (see above)." >&2
-  exit 1
-fi
-
-export JUPYTER_PATH="$ROOT/jupyter${JUPYTER_PATH:+:$JUPYTER_PATH}"
-if [ ! -f "$ROOT/jupyter/kernels/tslab-qkv/kernel.json" ] || [ ! -x "$ROOT/node_modules/.bin/tslab" ]; then
-  echo "lessons: the tslab kernel is missing (jupyter/kernels/tslab-qkv or node_modules/.bin/tslab). Run: npm ci" >&2
-  exit 1
-fi
-
 choice="${QKV_JUPYTER:-auto}"
 lab=""
 if [ "$choice" != classic ]; then
@@ -41,6 +30,18 @@ if [ "$choice" != classic ]; then
     echo "lessons: QKV_JUPYTER=lab, but JupyterLab is not installed (Debian 12 does not package it; pip install jupyterlab)." >&2
     exit 1
   fi
+fi
+
+# With JupyterLab already there, Debian's classic Notebook is not needed: set up npm packages only.
+if ! bash scripts/setup.sh "$([ -n "$lab" ] && echo npm || echo lessons)"; then
+  echo "lessons: set-up failed (see above)." >&2
+  exit 1
+fi
+
+export JUPYTER_PATH="$ROOT/jupyter${JUPYTER_PATH:+:$JUPYTER_PATH}"
+if [ ! -f "$ROOT/jupyter/kernels/tslab-qkv/kernel.json" ] || [ ! -x "$ROOT/node_modules/.bin/tslab" ]; then
+  echo "lessons: the tslab kernel is missing (jupyter/kernels/tslab-qkv or node_modules/.bin/tslab). Run: npm ci" >&2
+  exit 1
 fi
 
 args=(--ip=127.0.0.1 "--notebook-dir=${QKV_NOTEBOOK_DIR:-$ROOT/notebooks}")

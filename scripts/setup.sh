@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the kit needs and is missing, offline-safe (npm registry + Debian apt only).
+#   scripts/setup.sh npm       npm packages only
 #   scripts/setup.sh lessons   Jupyter (classic Notebook from Debian) + npm packages
 #   scripts/setup.sh tests     the above + nbclient/nbconvert + Chromium for the browser test,
 #                              and numpy + PyTorch, which the cross-checks compare against
@@ -8,13 +9,18 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 want="${1:-tests}"
-pkgs=(jupyter-notebook python3-ipykernel)
+pkgs=()
+case "$want" in
+  npm | lessons | tests) ;;
+  *) echo "setup: unknown target '$want' (use npm, lessons or tests)" >&2; exit 2 ;;
+esac
+[ "$want" = npm ] || pkgs+=(jupyter-notebook python3-ipykernel)
 if [ "$want" = tests ]; then
   pkgs+=(python3-nbclient jupyter-nbconvert chromium python3-numpy python3-torch)
 fi
 
 missing=()
-for p in "${pkgs[@]}"; do
+for p in ${pkgs[@]+"${pkgs[@]}"}; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ "${#missing[@]}" -gt 0 ]; then
