@@ -1,9 +1,10 @@
 // checkStep07 on the reference solution, on correct variants written differently, and on every
 // mistake in test/fixtures/step07-mistakes.ts, on every backend this machine has. For each
 // mistake the check must fail AND its message must name the mistake.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { tf, availableBackends, selectBackend, GPT2Config } from "../lib/index";
+import { tf, GPT2Config } from "../lib/index";
+import { everyBackend } from "./backends";
 import { checkStep07, renderHtml, renderText, summaryLine } from "../checks/index";
 import type { CheckResult } from "../checks/index";
 import { SingleHeadQKV } from "../checks/solutions/step07";
@@ -77,16 +78,7 @@ const MISTAKES: Case[] = [
 
 const failures = (r: CheckResult): string => r.results.filter((x) => !x.passed).map((x) => `[${x.name}] ${x.message}`).join("\n");
 
-let backends: string[] = [];
-let original = "";
-before(async () => {
-  await selectBackend(undefined, { log: null });
-  original = tf.getBackend();
-  backends = await availableBackends();
-});
-after(async () => {
-  await tf.setBackend(original);
-});
+const backends = everyBackend();
 
 test("the result keeps the shape other tools read: { passed, results: { name, passed, message }[] }", async () => {
   const r = await checkStep07(SingleHeadQKV, { display: "none" });
@@ -104,8 +96,8 @@ test("the result keeps the shape other tools read: { passed, results: { name, pa
 });
 
 test("on every backend: correct variants pass, every mistake fails and is named, and the check leaks nothing", async (t) => {
-  assert.ok(backends.length >= 1);
-  for (const backend of backends) {
+  assert.ok(backends.names.length >= 1);
+  for (const backend of backends.names) {
     await tf.setBackend(backend);
     for (const [label, impl] of CORRECT) {
       await t.test(`${backend}: passes: ${label}`, async () => {
@@ -131,7 +123,7 @@ test("on every backend: correct variants pass, every mistake fails and is named,
 });
 
 test("the reported maxdiff is within the tolerance on every backend, and a failing figure says NOT OK", async () => {
-  for (const backend of backends) {
+  for (const backend of backends.names) {
     await tf.setBackend(backend);
     const r = await checkStep07(SingleHeadQKV, { display: "none" });
     for (const name of ["q", "k", "v"]) {
@@ -141,7 +133,7 @@ test("the reported maxdiff is within the tolerance on every backend, and a faili
     const wrong = await checkStep07(M.WrongOrderKQV, { display: "none" });
     assert.match(wrong.results.find((x) => x.name === "q")!.message, /^TENSOR NOT OK, maxdiff = \S+, \d+\.\d% within tolerance; worst at q\[\d+, \d+, \d+\]: \S+, expected \S+$/);
   }
-  await tf.setBackend(original);
+  await tf.setBackend(backends.original);
 });
 
 test("never throws, whatever it is given", async () => {
@@ -204,7 +196,7 @@ test("HTML table: one row per check, escaped, with the summary", async () => {
 });
 
 test("run time per call (reported, not asserted beyond a loose bound)", async (t) => {
-  for (const backend of backends) {
+  for (const backend of backends.names) {
     await tf.setBackend(backend);
     await checkStep07(SingleHeadQKV, { display: "none" }); // warm up
     const times: number[] = [];
@@ -217,7 +209,7 @@ test("run time per call (reported, not asserted beyond a loose bound)", async (t
     t.diagnostic(`checkStep07 on ${backend}: median ${median.toFixed(0)} ms per call`);
     assert.ok(median < 10_000, `${backend}: ${median} ms`);
   }
-  await tf.setBackend(original);
+  await tf.setBackend(backends.original);
 });
 
 test("errors point at the learner's code: file and line, or the notebook cell", async () => {

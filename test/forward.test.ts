@@ -1,8 +1,9 @@
 // GPT2SingleHeadQKV.forward and Linear.forward against a float64 reference computed with plain
 // loops (not tfjs), on every backend this machine has; plus input validation and tensor leaks.
-import { test, describe, before, after } from "node:test";
+import { test, describe } from "node:test";
 import assert from "node:assert/strict";
-import { tf, availableBackends, selectBackend, GPT2Config, GPT2SingleHeadQKV, Linear } from "../lib/index";
+import { tf, GPT2Config, GPT2SingleHeadQKV, Linear } from "../lib/index";
+import { everyBackend } from "./backends";
 import { normals, linearF64, compare } from "./helpers";
 
 // Against a float64 reference: PLATFORM.md measured max errors of 4e-7 (cpu) and 2.6e-6 (wasm)
@@ -23,16 +24,7 @@ function qkvReference(B: number, T: number, C: number, seed: number) {
   return { x, w, b, q: parts[0], k: parts[1], v: parts[2] };
 }
 
-let backends: string[] = [];
-let original = "";
-before(async () => {
-  await selectBackend(undefined, { log: null });
-  original = tf.getBackend();
-  backends = await availableBackends();
-});
-after(async () => {
-  await tf.setBackend(original);
-});
+const backends = everyBackend();
 
 describe("forward matches a float64 reference on every backend", () => {
   const cases: [number, number, number][] = [
@@ -41,8 +33,8 @@ describe("forward matches a float64 reference on every backend", () => {
     [3, 1, 12],
   ];
   test("each available backend", async (t) => {
-    assert.ok(backends.length >= 1, "at least one backend must be available");
-    for (const backend of backends) {
+    assert.ok(backends.names.length >= 1, "at least one backend must be available");
+    for (const backend of backends.names) {
       await tf.setBackend(backend);
       for (const [B, T, C] of cases) {
         await t.test(`${backend} [${B}, ${T}, ${C}]`, () => {
@@ -107,7 +99,7 @@ test("forward rejects a wrongly shaped input with a message naming the expected 
 });
 
 test("forward leaks no tensors, on every backend", async () => {
-  for (const backend of backends) {
+  for (const backend of backends.names) {
     await tf.setBackend(backend);
     const model = new GPT2SingleHeadQKV(new GPT2Config({ n_embd: 48, n_head: 4 }), { seed: 1 });
     const x = tf.randomNormal([2, 8, 48]);

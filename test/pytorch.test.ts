@@ -10,7 +10,8 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { tf, selectBackend, availableBackends, GPT2SingleHeadQKV, GPT2Config } from "../lib/index";
+import { tf, GPT2SingleHeadQKV, GPT2Config } from "../lib/index";
+import { everyBackend } from "./backends";
 import { normals, compare } from "./helpers";
 
 // Against float32 output of another framework both sides round differently: PLATFORM.md's
@@ -36,13 +37,9 @@ print(torch.__version__)
 let dir = "";
 let torchVersion: string | null = null;
 let torchMissing = "";
-let backends: string[] = [];
-let original = "";
+const backends = everyBackend();
 
-before(async () => {
-  await selectBackend(undefined, { log: null });
-  original = tf.getBackend();
-  backends = await availableBackends();
+before(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "qkv-torch-"));
   const x = normals(B * T * C, 1, 71);
   const w = normals(C * 3 * C, 0.02, 72);
@@ -61,8 +58,7 @@ before(async () => {
   torchVersion = run.stdout.trim();
 });
 
-after(async () => {
-  await tf.setBackend(original);
+after(() => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
@@ -80,7 +76,7 @@ test("GPT2SingleHeadQKV matches PyTorch's c_attn + split on every backend", asyn
   }
   const x = f32("x.f32"), w = f32("w.f32"), b = f32("b.f32");
   const expected = { q: f32("q.f32"), k: f32("k.f32"), v: f32("v.f32") };
-  for (const backend of backends) {
+  for (const backend of backends.names) {
     await tf.setBackend(backend);
     const model = new GPT2SingleHeadQKV(new GPT2Config());
     const wt = tf.tensor2d(w, [C, 3 * C]);
