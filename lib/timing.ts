@@ -49,36 +49,39 @@ export function timeCombinedVsSeparate(options: { n_embd?: number; tokens?: numb
   try {
     for (const T of lengths) {
       const x = tf.randomNormal([T, C], 0, 1, "float32", seed + 2) as tf.Tensor2D; // (T, C)
-      const combined = () =>
-        tf.tidy(() => {
-          const qkv = tf.fused.matMul({ a: x, b: W, bias: b }); // (T, 3C)
-          const parts = tf.split(qkv, 3, -1); // 3 × (T, C)
-          for (const p of parts) p.dataSync();
-        });
-      const separate = () =>
-        tf.tidy(() => {
-          for (let i = 0; i < 3; i++) tf.fused.matMul({ a: x, b: Ws[i], bias: bs[i] }).dataSync(); // (T, C)
-        });
-      // Warm up both (first calls compile kernels and allocate), then alternate so that any
-      // drift in machine load hits both equally.
-      combined();
-      separate();
-      const tc: number[] = [];
-      const ts: number[] = [];
-      const start = performance.now();
-      while (tc.length < minReps || performance.now() - start < budgetMs) {
-        let t0 = performance.now();
+      try {
+        const combined = () =>
+          tf.tidy(() => {
+            const qkv = tf.fused.matMul({ a: x, b: W, bias: b }); // (T, 3C)
+            const parts = tf.split(qkv, 3, -1); // 3 × (T, C)
+            for (const p of parts) p.dataSync();
+          });
+        const separate = () =>
+          tf.tidy(() => {
+            for (let i = 0; i < 3; i++) tf.fused.matMul({ a: x, b: Ws[i], bias: bs[i] }).dataSync(); // (T, C)
+          });
+        // Warm up both (first calls compile kernels and allocate), then alternate so that any
+        // drift in machine load hits both equally.
         combined();
-        tc.push(performance.now() - t0);
-        t0 = performance.now();
         separate();
-        ts.push(performance.now() - t0);
-        if (tc.length >= 2000) break;
+        const tc: number[] = [];
+        const ts: number[] = [];
+        const start = performance.now();
+        while (tc.length < minReps || performance.now() - start < budgetMs) {
+          let t0 = performance.now();
+          combined();
+          tc.push(performance.now() - t0);
+          t0 = performance.now();
+          separate();
+          ts.push(performance.now() - t0);
+          if (tc.length >= 2000) break;
+        }
+        const combinedMs = median(tc);
+        const separateMs = median(ts);
+        rows.push({ tokens: T, combinedMs, separateMs, speedup: separateMs / combinedMs, reps: tc.length });
+      } finally {
+        x.dispose();
       }
-      x.dispose();
-      const combinedMs = median(tc);
-      const separateMs = median(ts);
-      rows.push({ tokens: T, combinedMs, separateMs, speedup: separateMs / combinedMs, reps: tc.length });
     }
   } finally {
     for (const t of [W, b, ...Ws, ...bs]) t.dispose();
