@@ -5,7 +5,7 @@
 // wrong and how to get a good file back. Reading needs no tfjs tensors, so it cannot leak any.
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
-import { readSafetensorsHeader } from "../lib/index";
+import { readSafetensorsHeader } from "../lib/safetensors-file";
 import { GENERATOR, seededBias, seededWeight } from "./seeded";
 import type { ReferenceSpec } from "./seeded";
 import { REFERENCE_FILE, REFERENCE_FORMAT, REFERENCE_VERSION, REGENERATE_HINT, STORED_TENSORS } from "./reference-format";

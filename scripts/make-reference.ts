@@ -15,33 +15,10 @@ import { GENERATOR, INPUT_STD, BIAS_STD, WEIGHT_STD, seededBias, seededInput, se
 import type { ReferenceSpec } from "../checks/seeded";
 import { cAttnFloat64, splitLast3 } from "../checks/float64";
 import { DEFAULT_SPEC, REFERENCE_FILE, REFERENCE_FORMAT, REFERENCE_VERSION } from "../checks/reference-format";
-
-/** Little-endian float32 bytes; the expected outputs are float64 results rounded once to float32. */
-function float32Bytes(values: ArrayLike<number>): Buffer {
-  const buf = Buffer.alloc(values.length * 4);
-  for (let i = 0; i < values.length; i++) buf.writeFloatLE(values[i], 4 * i);
-  return buf;
-}
+import { encodeSafetensors, float32Bytes } from "../lib/safetensors-file";
 
 function sha256(buf: Buffer): string {
   return crypto.createHash("sha256").update(buf).digest("hex");
-}
-
-/** safetensors: u64 LE header length, JSON header (padded to 8 bytes with spaces), raw data. */
-function writeSafetensors(file: string, tensors: [string, number[], Buffer][], metadata: Record<string, string>): void {
-  const header: Record<string, unknown> = { __metadata__: metadata };
-  let offset = 0;
-  for (const [name, shape, bytes] of tensors) {
-    header[name] = { dtype: "F32", shape, data_offsets: [offset, offset + bytes.length] };
-    offset += bytes.length;
-  }
-  let json = Buffer.from(JSON.stringify(header), "utf8");
-  const pad = (8 - (json.length % 8)) % 8;
-  if (pad) json = Buffer.concat([json, Buffer.alloc(pad, 0x20)]);
-  const len = Buffer.alloc(8);
-  len.writeBigUInt64LE(BigInt(json.length));
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(file, Buffer.concat([len, json, ...tensors.map((t) => t[2])]));
 }
 
 export function makeReference(file: string, spec: ReferenceSpec = DEFAULT_SPEC): void {
@@ -52,11 +29,11 @@ export function makeReference(file: string, spec: ReferenceSpec = DEFAULT_SPEC):
   const x = seededInput(spec);
   const [q, k, v] = splitLast3(cAttnFloat64(x, weight, bias, rows, n_embd), rows, n_embd);
   const shape = [batch, seq, n_embd];
-  const tensors: [string, number[], Buffer][] = [
-    ["input", shape, float32Bytes(x)],
-    ["q", shape, float32Bytes(q)],
-    ["k", shape, float32Bytes(k)],
-    ["v", shape, float32Bytes(v)],
+  const tensors = [
+    { name: "input", shape, data: x },
+    { name: "q", shape, data: q },
+    { name: "k", shape, data: k },
+    { name: "v", shape, data: v },
   ];
   const metadata: Record<string, string> = {
     format: REFERENCE_FORMAT,
@@ -73,8 +50,9 @@ export function makeReference(file: string, spec: ReferenceSpec = DEFAULT_SPEC):
     sha256_weight: sha256(float32Bytes(weight)),
     sha256_bias: sha256(float32Bytes(bias)),
   };
-  for (const [name, , bytes] of tensors) metadata[`sha256_${name}`] = sha256(bytes);
-  writeSafetensors(file, tensors, metadata);
+  for (const t of tensors) metadata[`sha256_${t.name}`] = sha256(float32Bytes(t.data));
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, encodeSafetensors(tensors, metadata));
 }
 
 if (require.main === module) {
