@@ -1,6 +1,7 @@
 // Showing a check's result: a compact pass/fail table with the figures, then one summary line.
 // HTML through tslab's display inside a notebook, text in a terminal.
 import type { Row } from "./structure";
+import { displayBundle, canDisplayRich } from "../notebook-helpers/display";
 
 export type DisplayMode = "auto" | "html" | "text" | "none";
 
@@ -49,36 +50,11 @@ export function renderHtml(result: Result, title = "Step 07 check"): string {
   );
 }
 
-interface TslabDisplay {
-  html(s: string): void;
-}
-
-/** tslab's display, when this code runs inside a tslab kernel that can show rich output. */
-function tslabDisplay(): TslabDisplay | null {
-  // tslab sets globalThis.__tslab__ before running any cell; checking it first avoids loading
-  // tslab (and its TypeScript compiler) in a terminal.
-  if (!(globalThis as { __tslab__?: unknown }).__tslab__) return null;
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
-    const tslab = require("tslab") as { display?: TslabDisplay };
-    return tslab.display && typeof tslab.display.html === "function" ? tslab.display : null;
-  } catch {
-    return null;
-  }
-}
-
 export function showResult(result: Result, mode: DisplayMode, title?: string): void {
   if (mode === "none") return;
-  if (mode === "html" || mode === "auto") {
-    const display = tslabDisplay();
-    if (display) {
-      try {
-        display.html(renderHtml(result, title));
-        return;
-      } catch {
-        // "Not ready": not inside a running cell; fall back to text
-      }
-    }
+  if ((mode === "html" || mode === "auto") && canDisplayRich()) {
+    displayBundle({ "text/html": renderHtml(result, title), "text/plain": renderText(result, title) });
+    return;
   }
   console.log(renderText(result, title));
 }

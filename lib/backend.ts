@@ -5,6 +5,7 @@
 // The native package needs libtensorflow, which its install script downloads; on an offline
 // machine that download fails and npm drops the optional dependency. So we detect it by
 // trying to load it, not by looking for the folder.
+import * as os from "node:os";
 import * as path from "node:path";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import { tf } from "./tf";
@@ -31,14 +32,21 @@ const LABEL: Record<BackendName, string> = {
   cpu: "plain JavaScript (cpu)",
 };
 
-// Measured with `npm run bench` and bench/openblas.py on the c_attn workload (README, "Backends
-// and speed"), on this project's 2-core reference machine: wasm-SIMD about 40 GFLOP/s on one
-// thread, numpy's multi-threaded OpenBLAS about 220, the cpu backend about 0.85.
-const COST: Record<BackendName, string> = {
-  tensorflow: "",
-  wasm: "one thread, about 5x slower than multi-threaded native BLAS on 2 cores",
-  cpu: "about 45x slower than WebAssembly SIMD",
-};
+/** Cores this process may use (what a multi-threaded native BLAS would spread over). */
+function coreCount(): number {
+  return typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length;
+}
+
+// What the fallback costs. The cpu ratio was measured with `npm run bench` on the c_attn workload
+// (README, "Backends and speed": wasm-SIMD about 40 GFLOP/s, cpu about 0.85); the wasm line
+// states what is known on any machine (one thread here, all cores for native) rather than a
+// ratio measured on another machine.
+function cost(name: BackendName): string {
+  const cores = coreCount();
+  if (name === "wasm") return cores > 1 ? `on one thread of this machine's ${cores} cores (native BLAS would use all ${cores})` : "on one thread";
+  if (name === "cpu") return "about 45x slower than WebAssembly SIMD";
+  return "";
+}
 
 /** Parse a backend name or alias; throws a clear error for anything else. */
 export function parseBackendName(name: string): BackendName {
@@ -85,6 +93,20 @@ function prepareWasm(): void {
   wasmPathSet = true;
 }
 
+/**
+ * Run `fn` with console.warn held. The cpu backend prints a multi-line "install tfjs-node" banner
+ * on its first write; our one-line announcement already says why we are on cpu.
+ */
+function withoutBanner<T>(fn: () => T): T {
+  const warn = console.warn;
+  try {
+    console.warn = () => {};
+    return fn();
+  } finally {
+    console.warn = warn;
+  }
+}
+
 /** Try one backend; returns null on success or the reason it failed. */
 async function tryBackend(name: BackendName): Promise<string | null> {
   if (name === "tensorflow") {
@@ -106,16 +128,7 @@ async function tryBackend(name: BackendName): Promise<string | null> {
   if (!ok || tf.getBackend() !== name) {
     return `setBackend("${name}") did not take effect (active: ${tf.getBackend()})`;
   }
-  // The cpu backend prints a multi-line "install tfjs-node" banner on its first write; our own
-  // one-line announcement already says why we are on cpu, so hold console.warn for this probe.
-  const warn = console.warn;
-  let product: number;
-  try {
-    console.warn = () => {};
-    product = tf.tidy(() => tf.matMul(tf.tensor2d([[1, 2]]), tf.tensor2d([[3], [4]])).dataSync()[0]);
-  } finally {
-    console.warn = warn;
-  }
+  const product = withoutBanner(() => tf.tidy(() => tf.matMul(tf.tensor2d([[1, 2]]), tf.tensor2d([[3], [4]])).dataSync()[0]));
   if (product !== 11) return `backend "${name}" computed [1,2]·[3,4] = ${product}, not 11`;
   return null;
 }
@@ -134,6 +147,8 @@ let announced: string | undefined;
 export interface SelectBackendOptions {
   /** Where the one-line announcement goes. Default: console.log. Pass null for silence. */
   log?: ((line: string) => void) | null;
+  /** Where `preferred` came from, for messages: "--backend native", say. Default: the call itself. */
+  source?: string;
 }
 
 /**
@@ -148,16 +163,17 @@ export async function selectBackend(preferred?: string, options: SelectBackendOp
   const log = options.log === undefined ? console.log : options.log;
   const pinnedRaw = process.env[BACKEND_ENV]?.trim() || preferred;
   if (pinnedRaw) {
+    const fromEnv = Boolean(process.env[BACKEND_ENV]?.trim());
+    const source = fromEnv ? `${BACKEND_ENV}=${pinnedRaw}` : options.source ?? `selectBackend("${pinnedRaw}")`;
     const pinned = parseBackendName(pinnedRaw);
     const why = await tryBackend(pinned);
     if (why !== null) {
-      const source = process.env[BACKEND_ENV]?.trim() ? `${BACKEND_ENV}=${pinnedRaw}` : `selectBackend("${pinnedRaw}")`;
-      throw new Error(
-        `The ${LABEL[pinned]} backend was requested (${source}) but is unavailable: ${why}. ` +
-          `Unset ${BACKEND_ENV} to let the kit choose, or pin one of the backends this machine has.`,
-      );
+      const have = (await availableBackends()).map(shortName);
+      const choose = have.length ? `This machine has: ${have.join(", ")}.` : "No backend can start on this machine.";
+      const fix = fromEnv ? `Unset ${BACKEND_ENV} to let the kit choose, or set it to one of those.` : `Leave it out to let the kit choose, or pick one of those.`;
+      throw new Error(`The ${LABEL[pinned]} backend was requested (${source}) but is unavailable: ${why}. ${choose} ${fix}`);
     }
-    announce(`TensorFlow.js backend: ${await describe(pinned)} (pinned by ${process.env[BACKEND_ENV]?.trim() ? BACKEND_ENV : "the caller"})`, log);
+    announce(`TensorFlow.js backend: ${await describe(pinned)} (pinned by ${fromEnv ? BACKEND_ENV : options.source ?? "the caller"})`, log);
     return pinned;
   }
 
@@ -168,7 +184,7 @@ export async function selectBackend(preferred?: string, options: SelectBackendOp
       const line =
         skipped.length === 0
           ? `TensorFlow.js backend: ${await describe(name)}`
-          : `${skipped.join("; ")}: using ${await describe(name)}, ${COST[name]}`;
+          : `${skipped.join("; ")}: using ${await describe(name)}, ${cost(name)}`;
       announce(line, log);
       return name;
     }
@@ -182,6 +198,45 @@ function announce(line: string, log: ((line: string) => void) | null): void {
   if (!log || line === announced) return;
   announced = line;
   log(line);
+}
+
+/** The name a user types for a backend: native, wasm or cpu. */
+function shortName(name: BackendName): string {
+  return name === "tensorflow" ? "native" : name;
+}
+
+/**
+ * Make sure a backend is active before the first tensor is made. Synchronous, so every lib
+ * function that creates tensors can call it, and a script needs no ritual.
+ *
+ * `await selectBackend()` is still the way to start: the WebAssembly backend starts
+ * asynchronously (it compiles its .wasm file), so a synchronous first use can only pick the
+ * native backend, which starts synchronously, or plain JavaScript (cpu), and says which, once.
+ * A backend that is active or still starting is left alone.
+ */
+export function ensureBackend(log: ((line: string) => void) | null = console.log): void {
+  const engine = tf.engine() as unknown as { backendInstance?: unknown; pendingBackendInit?: unknown };
+  if (engine.backendInstance != null || engine.pendingBackendInit != null) return;
+  const pinned = process.env[BACKEND_ENV]?.trim();
+  const wanted = pinned ? parseBackendName(pinned) : null;
+  if (wanted === "wasm") {
+    throw new Error(`${BACKEND_ENV}=${pinned} pins the WebAssembly backend, which starts asynchronously: call \`await selectBackend()\` once before making tensors.`);
+  }
+  const order: BackendName[] = wanted ? [wanted] : ["tensorflow", "cpu"];
+  for (const name of order) {
+    if (name === "tensorflow" && tryLoadNative().ok === false) continue;
+    // Both factories are synchronous, so setBackend has finished when it returns its Promise.
+    tf.setBackend(name).catch(() => undefined);
+    if (tf.getBackend() !== name) continue;
+    withoutBanner(() => tf.tidy(() => tf.scalar(0).dataSync()));
+    const line =
+      name === "cpu"
+        ? `TensorFlow.js backend: plain JavaScript (cpu), chosen on first use. For WebAssembly SIMD (about 45x faster), \`await selectBackend()\` before making tensors: it starts asynchronously, so first use cannot pick it.`
+        : `TensorFlow.js backend: ${LABEL[name]}, chosen on first use`;
+    announce(line, log);
+    return;
+  }
+  throw new Error(`${BACKEND_ENV}=${pinned}: that backend cannot start here. Unset ${BACKEND_ENV}, or call \`await selectBackend()\` to see why.`);
 }
 
 /** Backends this machine can actually run, in order of preference. Restores the active one. */

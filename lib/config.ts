@@ -25,6 +25,17 @@ const DEFAULTS: GPT2ConfigFields = {
   layer_norm_epsilon: 1e-5,
 };
 
+/**
+ * The four released GPT-2 sizes, by width. A checkpoint's tensors give its width but not its head
+ * count; Hugging Face keeps that in config.json, and this table fills in when it is absent.
+ */
+export const GPT2_SIZES: Record<string, Pick<GPT2ConfigFields, "n_embd" | "n_head" | "n_layer">> = {
+  gpt2: { n_embd: 768, n_head: 12, n_layer: 12 },
+  "gpt2-medium": { n_embd: 1024, n_head: 16, n_layer: 24 },
+  "gpt2-large": { n_embd: 1280, n_head: 20, n_layer: 36 },
+  "gpt2-xl": { n_embd: 1600, n_head: 25, n_layer: 48 },
+};
+
 const INTEGER_FIELDS = ["n_embd", "n_head", "n_layer", "n_positions", "vocab_size"] as const;
 
 // Keys that a real Hugging Face GPT-2 config.json carries and that this lesson does not use.
@@ -137,6 +148,16 @@ export class GPT2Config implements GPT2ConfigFields {
     this.vocab_size = merged.vocab_size as number;
     this.layer_norm_epsilon = eps as number;
     Object.freeze(this);
+  }
+
+  /**
+   * A config for weights of width `n_embd`: a released GPT-2 size when the width is one of theirs
+   * (768 → 12 heads), else one head. For layers whose computation does not depend on the head
+   * count, such as c_attn; anything with heads needs the real config.json.
+   */
+  static forWidth(n_embd: number, extra: Partial<GPT2ConfigFields> = {}): GPT2Config {
+    const known = Object.values(GPT2_SIZES).find((s) => s.n_embd === n_embd);
+    return new GPT2Config({ ...(known ?? { n_embd, n_head: 1 }), ...extra });
   }
 
   /** Width of one attention head: n_embd / n_head (64 for GPT-2 small). */

@@ -3,10 +3,8 @@
 // Like PyTorch's nn.Module, a Module finds its parameters and sub-modules by looking at its
 // own properties, so assigning `this.c_attn = new Linear(...)` is all the registration needed.
 import { tf } from "./tf";
-
-function shapeText(shape: readonly number[]): string {
-  return `[${shape.join(", ")}]`;
-}
+import { ensureBackend } from "./backend";
+import { shapeText } from "./shape";
 
 export class Module {
   /**
@@ -136,6 +134,7 @@ export class Linear extends Module {
     }
     this.inFeatures = inFeatures;
     this.outFeatures = outFeatures;
+    ensureBackend();
     const std = options.initStd ?? 0.02;
     this.weight = variableFrom(tf.randomNormal([inFeatures, outFeatures], 0, std, "float32", options.seed));
     this.bias = options.bias === false ? null : variableFrom(tf.zeros([outFeatures]));

@@ -2,10 +2,7 @@
 import { tf } from "./tf";
 import { GPT2Config } from "./config";
 import { Module, Linear } from "./module";
-
-function shapeText(shape: readonly number[]): string {
-  return `[${shape.join(", ")}]`;
-}
+import { shapeText } from "./shape";
 
 /**
  * One combined linear layer, `c_attn`, maps each token's n_embd-wide vector to 3 × n_embd
@@ -39,9 +36,9 @@ export class GPT2SingleHeadQKV extends Module {
    * Build one from a Hugging Face GPT-2 state dict (see loadSafetensors), taking
    * `h.{layer}.attn.c_attn.weight` [n_embd, 3·n_embd] and `.bias` [3·n_embd]. Keys may carry
    * the `transformer.` prefix that some exports add. The tensors are copied; the caller still
-   * owns (and may dispose) `stateDict`.
+   * owns (and may dispose) `stateDict`. `config` is checked against the weights when given.
    */
-  static fromPretrained(stateDict: Record<string, tf.Tensor>, layer = 0): GPT2SingleHeadQKV {
+  static fromPretrained(stateDict: Record<string, tf.Tensor>, layer = 0, config?: GPT2Config): GPT2SingleHeadQKV {
     const layers = new Set<number>();
     for (const key of Object.keys(stateDict)) {
       const m = /^(?:transformer\.)?h\.(\d+)\./.exec(key);
@@ -69,8 +66,11 @@ export class GPT2SingleHeadQKV extends Module {
       throw new Error(`"${prefix}${base}.bias" is missing; GPT-2's c_attn has a bias of shape [${weight.shape[1]}].`);
     }
     const n_embd = weight.shape[0];
-    const n_head = n_embd % 12 === 0 ? 12 : 1; // the head count does not affect this layer
-    const model = new GPT2SingleHeadQKV(new GPT2Config({ n_embd, n_head }));
+    if (config && config.n_embd !== n_embd) {
+      throw new Error(`"${prefix}${base}.weight" is for n_embd ${n_embd}, but the config has n_embd ${config.n_embd}: is this config.json from another model?`);
+    }
+    // This layer has no heads; any config of the right width builds it.
+    const model = new GPT2SingleHeadQKV(config ?? GPT2Config.forWidth(n_embd));
     model.loadStateDict({ "c_attn.weight": weight, "c_attn.bias": bias });
     return model;
   }

@@ -1,6 +1,6 @@
 // Plots for the notebooks: plotly.js figures that work offline, with a static picture underneath.
 //
-// Why it is built this way (see PLATFORM.md):
+// Why it is built this way:
 // - Loading plotly from a CDN fails offline, so `loadPlotly()` inlines the plotly.js-dist bundle
 //   in one <script>, once per notebook. Each figure's own script waits for `window.Plotly`.
 // - Classic Notebook and nbconvert's HTML ignore the `application/vnd.plotly.v1+json` mime type;
@@ -16,33 +16,7 @@
 import * as fs from "node:fs";
 import * as zlib from "node:zlib";
 import { randomBytes } from "node:crypto";
-
-// ---------------------------------------------------------------------------------------------
-// Sending display messages from library code.
-
-type Bundle = Record<string, unknown>;
-
-function tslabWriter(): ((data: { data: Bundle; metadata: Bundle; transient: Bundle }, update: boolean) => void) | null {
-  try {
-    // The same module instance that tslab's kernel uses; `tslab.display` only sends one mime
-    // type per message, and we want a viewer to choose among several.
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
-    const jupyter = require("tslab/dist/jupyter");
-    return typeof jupyter.lastWriteDisplayData === "function" ? jupyter.lastWriteDisplayData : null;
-  } catch {
-    return null;
-  }
-}
-
-/** Display one output with several representations; outside a notebook, print its text/plain. */
-export function displayBundle(data: Bundle): void {
-  const write = tslabWriter();
-  if (write) {
-    write({ data, metadata: {}, transient: {} }, false);
-  } else {
-    console.log(String(data["text/plain"] ?? "(figure)"));
-  }
-}
+import { displayBundle } from "./display";
 
 // ---------------------------------------------------------------------------------------------
 // Loading plotly.js once, inline.

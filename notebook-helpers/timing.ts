@@ -5,7 +5,7 @@
 //   separate: q = x · Wq + bq, k = x · Wk + bk, v = x · Wv + bv, each W (C, C)
 // The work (FLOPs) is identical; what differs is one big matrix product versus three smaller
 // ones, three kernel launches versus one plus a split.
-import { tf } from "./tf";
+import { tf } from "../lib/index";
 
 export interface TimingRow {
   tokens: number;

@@ -9,9 +9,7 @@
 // A path that was asked for (1 or 2) but does not exist is an error, never a silent stand-in.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { tf } from "./tf";
-import { GPT2Config } from "./config";
-import { loadSafetensors } from "./safetensors";
+import { tf, GPT2Config, loadSafetensors, shapeText } from "../lib/index";
 
 export const WEIGHTS_ENV = "GPT2_SAFETENSORS";
 /** The value of GPT2_SAFETENSORS that forces the seeded stand-in. */
@@ -64,8 +62,24 @@ export function findWeightsFile(explicit?: string | null): { file: string | null
   return { file: null, reason: `${WEIGHTS_ENV} is not set and ${DEFAULT_WEIGHTS_PATH} does not exist` };
 }
 
-function shapeText(shape: readonly number[]): string {
-  return `[${shape.join(", ")}]`;
+/**
+ * The model's sizes: Hugging Face's config.json beside the weights when it is there (it is in
+ * every Hugging Face model folder), else GPT-2's released sizes for this width. The sizes the
+ * tensors show win over neither: they must agree.
+ */
+function configFor(file: string, seen: { n_embd: number; vocab_size: number; n_positions: number }): GPT2Config {
+  const json = path.join(path.dirname(file), "config.json");
+  if (!fs.existsSync(json)) return GPT2Config.forWidth(seen.n_embd, { vocab_size: seen.vocab_size, n_positions: seen.n_positions });
+  let config: GPT2Config;
+  try {
+    config = new GPT2Config(JSON.parse(fs.readFileSync(json, "utf8")));
+  } catch (err) {
+    throw new Error(`${json} is not a usable GPT-2 config (${(err as Error).message})`);
+  }
+  for (const key of ["n_embd", "vocab_size", "n_positions"] as const) {
+    if (config[key] !== seen[key]) throw new Error(`${json} says ${key} ${config[key]}, but the weights have ${seen[key]}`);
+  }
+  return config;
 }
 
 /** Load real weights if there are any (see the top of this file), else the seeded stand-in. */
@@ -107,7 +121,12 @@ export function loadRealLayer0(file: string, origin = "path"): Layer0Weights {
     }
   }
   const wpe = get("wpe.weight", 2) as tf.Tensor2D;
-  const config = new GPT2Config({ n_embd: C, n_head: C % 12 === 0 ? 12 : 1, vocab_size: vocab, n_positions: wpe.shape[0] });
+  let config: GPT2Config;
+  try {
+    config = configFor(file, { n_embd: C, vocab_size: vocab, n_positions: wpe.shape[0] });
+  } catch (err) {
+    return fail((err as Error).message);
+  }
   const cAttnW = get("h.0.attn.c_attn.weight", 2) as tf.Tensor2D;
   const cAttnB = get("h.0.attn.c_attn.bias", 1) as tf.Tensor1D;
   const sizeNote = C === 768 && vocab === 50257 ? "GPT-2 small" : `n_embd ${C}, ${vocab} vocabulary rows, ${wpe.shape[0]} positions`;

@@ -118,7 +118,7 @@ test("every notebook is committed without outputs and uses the project-local ker
     // Imports name the file (tslab needs "./lib/index", not "./lib" or "../lib/index.ts").
     for (const c of nb.cells) {
       for (const m of sourceText(c).matchAll(/from "([^"]+)"/g)) {
-        assert.match(m[1], /^\.\/(lib|checks)\/index$/, `${rel}: import "${m[1]}"`);
+        assert.match(m[1], /^\.\/(lib|notebook-helpers|checks)\/index$/, `${rel}: import "${m[1]}"`);
       }
     }
   }

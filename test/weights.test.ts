@@ -5,10 +5,8 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import {
-  tf, selectBackend, loadLayer0Weights, loadRealLayer0, standInLayer0, findWeightsFile, WEIGHTS_ENV,
-  embed, layerNorm, tokenize, GPT2SingleHeadQKV, GPT2Config,
-} from "../lib/index";
+import { tf, selectBackend, layerNorm, GPT2SingleHeadQKV, GPT2Config } from "../lib/index";
+import { loadLayer0Weights, loadRealLayer0, standInLayer0, findWeightsFile, WEIGHTS_ENV, embed, tokenize } from "../notebook-helpers/index";
 
 const C = 48;
 const VOCAB = 4096; // covers "The cat sat on the mat" (ids up to 3797)

@@ -1,0 +1,19 @@
+// LayerNorm, the first thing in every GPT-2 block (ln_1 before attention, ln_2 before the MLP).
+import { tf } from "./tf";
+import { shapeText } from "./shape";
+
+/** LayerNorm over the last axis: (x - mean) / sqrt(var + eps) · weight + bias. */
+export function layerNorm(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor, eps = 1e-5): tf.Tensor {
+  // Checked before tf.tidy, so that a mistake reads as this message rather than as tfjs's rethrow.
+  const C = x instanceof tf.Tensor && x.rank > 0 ? x.shape[x.rank - 1] : NaN;
+  for (const [name, t] of [["weight", weight], ["bias", bias]] as const) {
+    if (!(t instanceof tf.Tensor) || t.rank !== 1 || t.shape[0] !== C) {
+      const got = x instanceof tf.Tensor ? `x of shape ${shapeText(x.shape)}` : `x = ${String(x)}`;
+      throw new Error(`layerNorm needs a tensor x [..., C] and a ${name} of shape [C]; got ${got} and a ${name} ${t instanceof tf.Tensor ? `of shape ${shapeText(t.shape)}` : String(t)}.`);
+    }
+  }
+  return tf.tidy(() => {
+    const { mean, variance } = tf.moments(x, -1, true); // (..., 1) each
+    return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, eps))), weight), bias); // (..., C)
+  });
+}

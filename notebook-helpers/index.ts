@@ -1,0 +1,14 @@
+// What the notebooks use besides the model: plots that work offline, GPT-2's tokens, real or
+// stand-in weights for the first layer, the embedding step, and timing. The model itself is in
+// lib/; what judges a learner is in checks/.
+export { displayBundle, canDisplayRich } from "./display";
+export type { Bundle } from "./display";
+export { loadPlotly, show, showHtml, showNotice, printMatrix, heatmap, bars, figureHtml, plotlyScriptHtml, plotlyVersion, encodePng, DIVERGING, SEQUENTIAL, SERIES_COLORS } from "./plot";
+export type { Figure, HeatmapOptions, HeatmapPanel, BarOptions, BarSeries, AxisSpec } from "./plot";
+export { tokenize, visibleToken } from "./tokens";
+export type { Tokens } from "./tokens";
+export { embed, rowsOf } from "./embed";
+export { loadLayer0Weights, loadRealLayer0, standInLayer0, findWeightsFile, WEIGHTS_ENV, STAND_IN, DEFAULT_WEIGHTS_PATH, LAYER0_TENSORS } from "./weights";
+export type { Layer0Weights } from "./weights";
+export { timeCombinedVsSeparate } from "./timing";
+export type { TimingResult, TimingRow } from "./timing";
