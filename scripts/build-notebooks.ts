@@ -1,6 +1,7 @@
-// One source, two notebooks: notebooks/src/step07.src.ipynb → step07-exercise.ipynb + step07-solution.ipynb.
+// One source, two notebooks, for every step: notebooks/src/stepNN.src.ipynb →
+// notebooks/stepNN-exercise.ipynb + notebooks/stepNN-solution.ipynb.
 //
-//   npm run build:notebooks            write both
+//   npm run build:notebooks            write them all
 //   npm run build:notebooks -- --check exit 1 if the committed ones differ from a fresh build
 //
 // As in nbgrader, code between `// BEGIN SOLUTION` and `// END SOLUTION` lines is the solution:
@@ -13,9 +14,30 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 
 export const ROOT = path.resolve(__dirname, "..");
-export const SOURCE = path.join(ROOT, "notebooks", "src", "step07.src.ipynb");
-export const EXERCISE = path.join(ROOT, "notebooks", "step07-exercise.ipynb");
-export const SOLUTION = path.join(ROOT, "notebooks", "step07-solution.ipynb");
+const SRC_DIR = path.join(ROOT, "notebooks", "src");
+
+/** One step's lesson: its source and the two notebooks built from it. */
+export interface Lesson {
+  id: string;
+  source: string;
+  exercise: string;
+  solution: string;
+}
+
+/** Every notebooks/src/stepNN.src.ipynb, in order. */
+export function lessons(): Lesson[] {
+  return fs
+    .readdirSync(SRC_DIR)
+    .map((name) => /^step(\d\d)\.src\.ipynb$/.exec(name)?.[1])
+    .filter((id): id is string => id !== undefined)
+    .sort()
+    .map((id) => ({
+      id,
+      source: path.join(SRC_DIR, `step${id}.src.ipynb`),
+      exercise: path.join(ROOT, "notebooks", `step${id}-exercise.ipynb`),
+      solution: path.join(ROOT, "notebooks", `step${id}-solution.ipynb`),
+    }));
+}
 
 const BEGIN = /^(\s*)\/\/\s*BEGIN SOLUTION\s*$/;
 const END = /^\s*\/\/\s*END SOLUTION\s*$/;
@@ -79,19 +101,19 @@ export function solutionRegions(source: string): string[] {
   return regions;
 }
 
-function banner(mode: "exercise" | "solution"): Cell {
+function banner(mode: "exercise" | "solution", id: string): Cell {
   const text =
     mode === "exercise"
-      ? "*Exercise notebook.* Generated from `notebooks/src/step07.src.ipynb` by `npm run build:notebooks`: " +
-        "edit the source, not this file. The worked answer is in `step07-solution.ipynb`; try first."
+      ? `*Exercise notebook.* Generated from \`notebooks/src/step${id}.src.ipynb\` by \`npm run build:notebooks\`: ` +
+        `edit the source, not this file. The worked answer is in \`step${id}-solution.ipynb\`; try first.`
       : "*Solution notebook*: the same lesson with the exercise filled in. Generated from " +
-        "`notebooks/src/step07.src.ipynb` by `npm run build:notebooks`: edit the source, not this file.";
+        `\`notebooks/src/step${id}.src.ipynb\` by \`npm run build:notebooks\`: edit the source, not this file.`;
   return { cell_type: "markdown", id: `generated-${mode}`, metadata: {}, source: text };
 }
 
 /** Build one of the two notebooks from the source notebook (pure: no file access). */
-export function buildNotebook(src: Notebook, mode: "exercise" | "solution"): Notebook {
-  const cells: Cell[] = [banner(mode)];
+export function buildNotebook(src: Notebook, mode: "exercise" | "solution", id = "07"): Notebook {
+  const cells: Cell[] = [banner(mode, id)];
   src.cells.forEach((cell, i) => {
     const where = `cell ${i} (${cell.id ?? "no id"})`;
     if (cell.cell_type === "code") {
@@ -141,11 +163,13 @@ export function readNotebook(file: string): Notebook {
 }
 
 export function buildAll(): { file: string; text: string }[] {
-  const src = readNotebook(SOURCE);
-  return [
-    { file: EXERCISE, text: serializeNotebook(buildNotebook(src, "exercise")) },
-    { file: SOLUTION, text: serializeNotebook(buildNotebook(src, "solution")) },
-  ];
+  return lessons().flatMap((l) => {
+    const src = readNotebook(l.source);
+    return [
+      { file: l.exercise, text: serializeNotebook(buildNotebook(src, "exercise", l.id)) },
+      { file: l.solution, text: serializeNotebook(buildNotebook(src, "solution", l.id)) },
+    ];
+  });
 }
 
 /** The files among `builds` whose contents on disk differ from (or lack) the freshly built text. */
@@ -163,7 +187,7 @@ function main(): number {
     if (!drifted.has(file)) {
       console.log(`${rel}: up to date`);
     } else if (check) {
-      console.log(`${rel}: differs from a fresh build of ${path.relative(ROOT, SOURCE)}. Run: npm run build:notebooks`);
+      console.log(`${rel}: differs from a fresh build of its source in notebooks/src/. Run: npm run build:notebooks`);
       stale++;
     } else {
       fs.writeFileSync(file, text);

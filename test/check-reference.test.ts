@@ -1,6 +1,6 @@
-// The step 07 reference file: it regenerates byte for byte, it agrees with an implementation
-// outside this code base (numpy, when Debian's python3-numpy is there), and every way it can be
-// damaged is reported by checkStep07 as a clear error that says how to regenerate it.
+// The reference files: each step's regenerates byte for byte; step 07's agrees with an
+// implementation outside this code base (numpy, when Debian's python3-numpy is there); and every
+// way a file can be damaged is reported by the check as a clear error that says how to regenerate it.
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -8,10 +8,14 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { tf, selectBackend } from "../lib/index";
-import { checkStep07, loadReference, ReferenceFileError } from "../checks/index";
-import { REFERENCE_FILE, REFERENCE_FORMAT, REFERENCE_VERSION } from "../checks/reference-format";
-import { SingleHeadQKV } from "../checks/solutions/step07";
-import { makeReference } from "../scripts/make-reference";
+import { checkStep07, ReferenceFileError } from "../checks/index";
+import { loadReference as loadAny, writeReference } from "../checks/engine/reference-file";
+import { loadStep, stepIds } from "../checks/engine/steps";
+import { step07 } from "../checks/step07/spec";
+import { SingleHeadQKV } from "../checks/step07/solution";
+
+const REFERENCE_FILE = step07.reference.file;
+const loadReference = (file = REFERENCE_FILE) => loadAny(step07.reference, "07", file);
 
 before(async () => {
   await selectBackend(undefined, { log: null });
@@ -37,26 +41,30 @@ function variant(name: string, edit: (header: Record<string, any>, data: Buffer)
 }
 
 test("the stored file loads, is small, GPT-2-shaped, versioned and checksummed", () => {
-  assert.ok(fs.statSync(REFERENCE_FILE).size < 300_000, "keep the repository small");
   const ref = loadReference();
-  assert.deepEqual(ref.spec, { seed: ref.spec.seed, batch: 2, seq: 8, n_embd: 768 });
-  assert.equal(ref.metadata.format, REFERENCE_FORMAT);
-  assert.equal(ref.metadata.version, REFERENCE_VERSION);
+  assert.deepEqual(ref.dims, { B: 2, T: 8, C: 768 });
+  assert.equal(ref.metadata.format, step07.reference.format);
+  assert.equal(ref.metadata.version, step07.reference.version);
   for (const key of ["sha256_input", "sha256_q", "sha256_k", "sha256_v", "sha256_weight", "sha256_bias"]) {
     assert.match(ref.metadata[key], /^[0-9a-f]{64}$/, key);
   }
-  assert.equal(ref.weight.length, 768 * 2304);
-  assert.equal(ref.bias.length, 2304);
-  assert.equal(ref.q.length, 2 * 8 * 768);
+  const bias = ref.params["c_attn.bias"];
+  assert.equal(ref.params["c_attn.weight"].length, 768 * 2304);
+  assert.equal(bias.length, 2304);
+  assert.equal(ref.outputs.q.length, 2 * 8 * 768);
   // A nonzero bias, at GPT-2's init scale, so that "forgot the bias" shows in the numbers.
-  const std = Math.sqrt(ref.bias.reduce((s, b) => s + b * b, 0) / ref.bias.length);
+  const std = Math.sqrt(bias.reduce((s, b) => s + b * b, 0) / bias.length);
   assert.ok(std > 0.015 && std < 0.025, `bias std ${std}`);
 });
 
-test("npm run make-reference regenerates the stored file byte for byte", () => {
-  const file = path.join(tmp, "regenerated.safetensors");
-  makeReference(file);
-  assert.ok(fs.readFileSync(file).equals(fs.readFileSync(REFERENCE_FILE)), "regenerated file differs: run `npm run make-reference` and commit");
+test("npm run make-reference regenerates every step's stored file byte for byte", () => {
+  for (const id of stepIds()) {
+    const spec = loadStep(id);
+    const file = path.join(tmp, `regenerated-${id}.safetensors`);
+    writeReference(spec.reference, id, file);
+    assert.ok(fs.readFileSync(file).equals(fs.readFileSync(spec.reference.file)), `step ${id}: regenerated file differs: run \`npm run make-reference\` and commit`);
+    assert.ok(fs.statSync(spec.reference.file).size < 300_000, `step ${id}: keep the repository small`);
+  }
 });
 
 test("the stored Q, K, V agree with numpy in float64 (skipped without Debian's python3-numpy)", (t) => {
@@ -67,10 +75,10 @@ test("the stored Q, K, V agree with numpy in float64 (skipped without Debian's p
   }
   const ref = loadReference();
   const dump = (name: string, a: Float32Array) => fs.writeFileSync(path.join(tmp, name), Buffer.from(a.buffer, a.byteOffset, a.byteLength));
-  dump("w.f32", ref.weight);
-  dump("b.f32", ref.bias);
+  dump("w.f32", ref.params["c_attn.weight"]);
+  dump("b.f32", ref.params["c_attn.bias"]);
   dump("x.f32", ref.input);
-  dump("qkv.f32", Float32Array.from([...ref.q, ...ref.k, ...ref.v]));
+  dump("qkv.f32", Float32Array.from([...ref.outputs.q, ...ref.outputs.k, ...ref.outputs.v]));
   const script = `
 import numpy as np, sys
 d = sys.argv[1]
@@ -105,7 +113,7 @@ test("a damaged reference is a clear error that says how to regenerate it, never
     })(), /is corrupted/],
     ["another format", variant("format.safetensors", (h) => void (h.__metadata__.format = "something-else")), /is not a step 07 reference/],
     ["a future version", variant("version.safetensors", (h) => void (h.__metadata__.version = "99")), /has version "99"; this checker reads version 1/],
-    ["a seed whose weights do not match", variant("seed.safetensors", (h) => void (h.__metadata__.seed = "12345")), /regenerated checksum does not match/],
+    ["a seed whose weights do not match", variant("seed.safetensors", (h) => void (h.__metadata__.seed = "12345")), /regenerated checksum of "c_attn.weight" does not match/],
     ["a tensor missing", variant("no-v.safetensors", (h) => void delete h.v), /has no tensor "v"/],
     ["an edited checksum", variant("sum.safetensors", (h) => void (h.__metadata__.sha256_k = "0".repeat(64))), /checksum of "k" does not match/],
   ];

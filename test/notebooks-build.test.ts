@@ -1,5 +1,6 @@
-// The exercise and solution notebooks come from one source, and that source's solution is the
-// canonical one in checks/solutions/step07.ts. These tests fail when any of them drift apart.
+// For every step, the exercise and solution notebooks come from one source, and that source's
+// solution is the canonical one in checks/stepNN/solution.ts. These tests fail when any of them
+// drift apart.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
@@ -7,13 +8,13 @@ import * as os from "node:os";
 import * as path from "node:path";
 import ts from "typescript";
 import {
-  ROOT, SOURCE, EXERCISE, SOLUTION, STUB_ERROR,
-  buildAll, buildNotebook, driftedFiles, readNotebook, serializeNotebook, solutionRegions, sourceText, transformSource,
+  ROOT, STUB_ERROR,
+  buildAll, buildNotebook, driftedFiles, lessons, readNotebook, serializeNotebook, solutionRegions, sourceText, transformSource,
 } from "../scripts/build-notebooks";
 import type { Notebook } from "../scripts/build-notebooks";
 
-const EXPLORE = path.join(ROOT, "notebooks", "step07-explore.ipynb");
-const MARKER = "// EXERCISE: step07";
+const marker = (id: string): string => `// EXERCISE: step${id}`;
+const SOURCE = lessons()[0].source;
 
 /** Code tokens with comments, whitespace and `export` removed: what the class *does*. */
 function codeTokens(code: string): string[] {
@@ -25,54 +26,60 @@ function codeTokens(code: string): string[] {
   return out;
 }
 
-/** `class SingleHeadQKV ... }` from a file or cell: from the class keyword to its closing brace. */
-function classText(code: string, name = "SingleHeadQKV"): string {
+/** The first class that extends Module in a file or cell: from the class keyword to its closing brace. */
+function classText(code: string): { name: string; text: string } {
   const file = ts.createSourceFile("x.ts", code, ts.ScriptTarget.Latest, true);
-  const decl = file.statements.find((s): s is ts.ClassDeclaration => ts.isClassDeclaration(s) && s.name?.text === name);
-  assert.ok(decl, `no class ${name}`);
-  return code.slice(decl.getStart(file), decl.getEnd());
+  const decl = file.statements.find((s): s is ts.ClassDeclaration => ts.isClassDeclaration(s) && /\bextends\s+Module\b/.test(s.getText(file)));
+  assert.ok(decl && decl.name, "no class that extends Module");
+  return { name: decl.name.text, text: code.slice(decl.getStart(file), decl.getEnd()) };
 }
 
-function exerciseCell(nb: Notebook): string {
-  const cells = nb.cells.filter((c) => c.cell_type === "code" && sourceText(c).startsWith(MARKER));
-  assert.equal(cells.length, 1, `exactly one code cell starts with "${MARKER}"`);
+function exerciseCell(nb: Notebook, id: string): string {
+  const cells = nb.cells.filter((c) => c.cell_type === "code" && sourceText(c).startsWith(marker(id)));
+  assert.equal(cells.length, 1, `exactly one code cell starts with "${marker(id)}"`);
   return sourceText(cells[0]);
 }
 
-test("the committed exercise and solution notebooks are exactly what the source builds", () => {
+test("every step's lesson has a source, and its committed exercise and solution are exactly what the source builds", () => {
+  assert.ok(lessons().length >= 1);
   for (const { file, text } of buildAll()) {
     const committed = fs.readFileSync(file, "utf8");
-    assert.ok(committed === text, `${path.relative(ROOT, file)} differs from a fresh build of ${path.relative(ROOT, SOURCE)}: run npm run build:notebooks`);
+    assert.ok(committed === text, `${path.relative(ROOT, file)} differs from a fresh build of its source: run npm run build:notebooks`);
   }
 });
 
-test("the source's solution is the canonical checks/solutions/step07.ts, token for token", () => {
-  const canonical = classText(fs.readFileSync(path.join(ROOT, "checks", "solutions", "step07.ts"), "utf8"));
-  const solved = classText(transformSource(exerciseCell(readNotebook(SOURCE)), "solution"));
-  assert.deepEqual(codeTokens(solved), codeTokens(canonical), "the notebook's SingleHeadQKV differs from checks/solutions/step07.ts (comments aside)");
-  // and the committed solution notebook carries that same class
-  assert.deepEqual(codeTokens(classText(exerciseCell(readNotebook(SOLUTION)))), codeTokens(canonical));
-});
+for (const lesson of lessons()) {
+  const { id } = lesson;
+  test(`step ${id}: the source's solution is the canonical checks/step${id}/solution.ts, token for token`, () => {
+    const canonical = classText(fs.readFileSync(path.join(ROOT, "checks", `step${id}`, "solution.ts"), "utf8"));
+    const solved = classText(transformSource(exerciseCell(readNotebook(lesson.source), id), "solution"));
+    assert.equal(solved.name, canonical.name);
+    assert.deepEqual(codeTokens(solved.text), codeTokens(canonical.text), `the notebook's ${solved.name} differs from checks/step${id}/solution.ts (comments aside)`);
+    // and the committed solution notebook carries that same class
+    assert.deepEqual(codeTokens(classText(exerciseCell(readNotebook(lesson.solution), id)).text), codeTokens(canonical.text));
+  });
 
-test("the exercise hides every line of the solution and stubs each region", () => {
-  const src = exerciseCell(readNotebook(SOURCE));
-  const exercise = exerciseCell(readNotebook(EXERCISE));
-  const regions = solutionRegions(src);
-  assert.ok(regions.length >= 2, "the constructor and forward each have a solution region");
-  for (const region of regions) {
-    for (const line of region.split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("//"))) {
-      assert.ok(!exercise.includes(line), `the exercise still contains solution code: ${line}`);
+  test(`step ${id}: the exercise hides every line of the solution and stubs each region`, () => {
+    const src = exerciseCell(readNotebook(lesson.source), id);
+    const exercise = exerciseCell(readNotebook(lesson.exercise), id);
+    const regions = solutionRegions(src);
+    assert.ok(regions.length >= 2, "the constructor and forward each have a solution region");
+    for (const region of regions) {
+      for (const line of region.split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("//"))) {
+        assert.ok(!exercise.includes(line), `the exercise still contains solution code: ${line}`);
+      }
     }
-  }
-  const stubs = exercise.split(`throw new Error("${STUB_ERROR}");`).length - 1;
-  assert.equal(stubs, regions.length, "one stub per solution region");
-  assert.ok(!/BEGIN SOLUTION|END SOLUTION/.test(exercise + exerciseCell(readNotebook(SOLUTION))), "no markers left in the built notebooks");
-  // The skeleton in checks/ and the exercise agree on the class and its two methods.
-  const skeleton = fs.readFileSync(path.join(ROOT, "checks", "solutions", "step07-skeleton.ts"), "utf8");
-  for (const sig of ["class SingleHeadQKV extends Module", "constructor(config: GPT2Config)", "forward(x: tf.Tensor): tf.Tensor[]"]) {
-    assert.ok(skeleton.includes(sig) && exercise.includes(sig), `both the skeleton and the exercise have ${sig}`);
-  }
-});
+    const stubs = exercise.split(`throw new Error("${STUB_ERROR}");`).length - 1;
+    assert.equal(stubs, regions.length, "one stub per solution region");
+    assert.ok(!/BEGIN SOLUTION|END SOLUTION/.test(exercise + exerciseCell(readNotebook(lesson.solution), id)), "no markers left in the built notebooks");
+    // The skeleton in checks/ and the exercise agree on the class and its two methods.
+    const skeleton = fs.readFileSync(path.join(ROOT, "checks", `step${id}`, "skeleton.ts"), "utf8");
+    const name = classText(skeleton).name;
+    for (const sig of [`class ${name} extends Module`, "constructor(config: GPT2Config)", "forward(x: tf.Tensor)"]) {
+      assert.ok(skeleton.includes(sig) && exercise.includes(sig), `both the skeleton and the exercise have ${sig}`);
+    }
+  });
+}
 
 test("markers: unbalanced regions are errors, and the two modes do what they say", () => {
   const code = ["a();", "  // BEGIN SOLUTION", "  b();", "  // END SOLUTION", "c();"].join("\n");
@@ -85,9 +92,9 @@ test("markers: unbalanced regions are errors, and the two modes do what they say
 
 test("a drifted notebook is detected (what `npm run build:notebooks -- --check` reports)", () => {
   const src = readNotebook(SOURCE);
-  const built = serializeNotebook(buildNotebook(src, "solution"));
+  const built = serializeNotebook(buildNotebook(src, "solution", "07"));
   const edited = JSON.parse(built) as Notebook;
-  const cell = edited.cells.find((c) => c.cell_type === "code" && sourceText(c).startsWith(MARKER))!;
+  const cell = edited.cells.find((c) => c.cell_type === "code" && sourceText(c).startsWith(marker("07")))!;
   cell.source = sourceText(cell).replace("tf.split(qkv, 3, -1)", "tf.split(qkv, 3, 0)");
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "qkv-drift-"));
   try {
@@ -107,7 +114,12 @@ test("a drifted notebook is detected (what `npm run build:notebooks -- --check` 
 });
 
 test("every notebook is committed without outputs and uses the project-local kernel", () => {
-  for (const file of [SOURCE, EXERCISE, SOLUTION, EXPLORE]) {
+  const all = [
+    ...lessons().map((l) => l.source),
+    ...fs.readdirSync(path.join(ROOT, "notebooks")).filter((f) => f.endsWith(".ipynb")).map((f) => path.join(ROOT, "notebooks", f)),
+  ];
+  assert.ok(all.length >= 4);
+  for (const file of all) {
     const nb = readNotebook(file);
     const rel = path.relative(ROOT, file);
     assert.equal((nb.metadata.kernelspec as { name: string }).name, "tslab-qkv", `${rel}: kernelspec`);

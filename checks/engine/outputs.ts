@@ -1,30 +1,30 @@
-// What a learner's forward returned, made inspectable: tensors, plain arrays, Promises' values,
-// objects, modules. Reading never throws and never creates tfjs tensors.
-import { tf, Module } from "../lib/index";
+// What a learner's forward returned, read into plain data (types.ts: Returned): tensors, plain
+// arrays, objects, modules. Reading never throws and never creates tfjs tensors. It runs after
+// the learner's code, so it uses index loops and built-ins captured at load (intrinsics.ts), not
+// array methods the learner's code may have replaced.
+import { tf } from "../../lib/tf";
+import { Module } from "../../lib/module";
+import { shapeText } from "../../lib/shape";
+import { Float32ArrayCtor, isArray } from "./intrinsics";
+import type { Item, OutputContract, Returned } from "./types";
 
-export interface Item {
-  kind: "tensor" | "array" | "typed-array" | "module" | "other";
-  shape: number[] | null;
-  dtype: string | null;
-  /** The numbers, flattened row-major; null when there are none to read. */
-  values: Float32Array | null;
-  disposed: boolean;
-  /** "a tf.Tensor [2, 8, 768] float32", "a plain array [2, 8, 768]", "null" … */
-  description: string;
+function toFloat32(values: ArrayLike<number>): Float32Array {
+  const out = new Float32ArrayCtor(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = values[i];
+  return out;
 }
 
-export interface Returned {
-  container: "array" | "tensor" | "object" | "module" | "nullish" | "function" | "other";
-  items: Item[];
-  description: string;
+/** The numbers of a rectangular nested array, row-major. */
+function flatten(v: unknown, out: number[]): number[] {
+  if (isArray(v)) for (let i = 0; i < v.length; i++) flatten(v[i], out);
+  else out[out.length] = v as number;
+  return out;
 }
-
-export const shapeText = (shape: readonly number[]): string => `[${shape.join(", ")}]`;
 
 /** Shape of a rectangular nested array of numbers, or null. */
 function nestedShape(v: unknown): number[] | null {
   if (typeof v === "number") return [];
-  if (!Array.isArray(v)) return null;
+  if (!isArray(v)) return null;
   if (v.length === 0) return [0];
   const inner = nestedShape(v[0]);
   if (inner === null) return null;
@@ -51,7 +51,7 @@ export function readItem(v: unknown): Item {
     let values: Float32Array | null = null;
     if (v.dtype !== "string") {
       try {
-        values = Float32Array.from(v.dataSync() as ArrayLike<number>);
+        values = toFloat32(v.dataSync() as ArrayLike<number>);
         if (v.dtype === "complex64") values = null; // interleaved re/im: not comparable
       } catch {
         values = null;
@@ -61,11 +61,11 @@ export function readItem(v: unknown): Item {
   }
   if (ArrayBuffer.isView(v) && !(v instanceof DataView)) {
     const arr = v as unknown as ArrayLike<number>;
-    return { kind: "typed-array", shape: [arr.length], dtype: null, values: Float32Array.from(arr), disposed: false, description: `a ${v.constructor.name} of ${arr.length} numbers` };
+    return { kind: "typed-array", shape: [arr.length], dtype: null, values: toFloat32(arr), disposed: false, description: `a ${v.constructor.name} of ${arr.length} numbers` };
   }
-  if (Array.isArray(v)) {
+  if (isArray(v)) {
     const shape = nestedShape(v);
-    const values = shape ? Float32Array.from((v as unknown[]).flat(Infinity) as number[]) : null;
+    const values = shape ? toFloat32(flatten(v, [])) : null;
     return {
       kind: "array",
       shape,
@@ -79,27 +79,38 @@ export function readItem(v: unknown): Item {
   return { kind: "other", shape: null, dtype: null, values: null, disposed: false, description: describeValue(v) };
 }
 
-export function readReturned(result: unknown): Returned {
+export function readReturned(result: unknown, contract: OutputContract): Returned {
   if (result === null || result === undefined) return { container: "nullish", items: [], description: String(result) };
   if (result instanceof tf.Tensor) {
     const item = readItem(result);
     return { container: "tensor", items: [item], description: `one tensor, ${item.description}` };
   }
-  if (Array.isArray(result)) {
+  if (isArray(result)) {
     // An array of numbers is one plain array, not a list of outputs.
-    if (result.length > 0 && result.every((r) => typeof r === "number")) {
+    let numbers = result.length > 0;
+    for (let i = 0; i < result.length; i++) if (typeof result[i] !== "number") numbers = false;
+    if (numbers) {
       const item = readItem(result);
       return { container: "other", items: [item], description: item.description };
     }
-    const items = result.map(readItem);
+    const items: Item[] = [];
+    for (let i = 0; i < result.length; i++) items[i] = readItem(result[i]);
     return { container: "array", items, description: `an array of ${items.length}` };
   }
   if (result instanceof Module) return { container: "module", items: [], description: describeValue(result) };
   if (typeof result === "function") return { container: "function", items: [], description: "a function" };
   if (typeof result === "object") {
     const o = result as Record<string, unknown>;
-    const keys = ["q", "k", "v"].every((k) => k in o) ? ["q", "k", "v"] : ["query", "key", "value"].every((k) => k in o) ? ["query", "key", "value"] : null;
-    if (keys) return { container: "object", items: keys.map((k) => readItem(o[k])), description: `an object { ${keys.join(", ")} }` };
+    const choices = contract.objectKeys ?? [];
+    for (let c = 0; c < choices.length; c++) {
+      const keys = choices[c];
+      let all = true;
+      for (let i = 0; i < keys.length; i++) if (!(keys[i] in o)) all = false;
+      if (!all) continue;
+      const items: Item[] = [];
+      for (let i = 0; i < keys.length; i++) items[i] = readItem(o[keys[i]]);
+      return { container: "object", items, description: `an object { ${keys.join(", ")} }` };
+    }
   }
   return { container: "other", items: [], description: describeValue(result) };
 }
