@@ -8,4 +8,27 @@ import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import "@tensorflow/tfjs-backend-wasm";
 
+// tf.tidy runs its function through the engine's scopedRun, which catches every error to close
+// the scope and then rethrows it (`catch (ex) { end(); throw ex; }`). A rethrow moves the place
+// Node reports for an error that escapes a notebook cell: the learner saw tfjs's file and
+// `throw ex; ^` above the message, whatever threw inside their tidy. try/finally closes the
+// scope the same way without rethrowing, so the error surfaces where it was thrown (the kit's
+// own message, or the learner's line). Same calls, same order, same result.
+type ScopedRun = <R>(start: () => void, end: () => void, f: () => R) => R;
+const engine = tf.engine() as unknown as { scopedRun?: ScopedRun };
+if (typeof engine.scopedRun === "function" && engine.scopedRun.length === 3) {
+  engine.scopedRun = function scopedRun<R>(start: () => void, end: () => void, f: () => R): R {
+    start();
+    let finished = false;
+    try {
+      const result = f();
+      finished = true;
+      end();
+      return result;
+    } finally {
+      if (!finished) end();
+    }
+  };
+}
+
 export { tf };
