@@ -3,8 +3,8 @@
 // lib/; what judges a learner is in checks/.
 export { displayBundle, canDisplayRich } from "./display";
 export type { Bundle } from "./display";
-export { loadPlotly, show, showHtml, showNotice, printMatrix, heatmap, bars, figureHtml, plotlyScriptHtml, plotlyVersion, encodePng, DIVERGING, SEQUENTIAL, SERIES_COLORS } from "./plot";
-export type { Figure, HeatmapOptions, HeatmapPanel, BarOptions, BarSeries, AxisSpec } from "./plot";
+export { loadPlotly, show, showHtml, showNotice, printMatrix, heatmap, bars, figureHtml, plotlyScriptHtml, plotlyVersion, encodePng, DIVERGING, SEQUENTIAL, SERIES_COLORS, MASK_COLOR, niceTicks, textWidth } from "./plot";
+export type { Figure, HeatmapOptions, HeatmapPanel, BarOptions, BarSeries, AxisSpec, ReferenceLine } from "./plot";
 export { tokenize, visibleToken } from "./tokens";
 export type { Tokens } from "./tokens";
 export { embed, rowsOf } from "./embed";
