@@ -8,7 +8,7 @@ export type { Figure, HeatmapOptions, HeatmapPanel, BarOptions, BarSeries, AxisS
 export { tokenize, visibleToken } from "./tokens";
 export type { Tokens } from "./tokens";
 export { embed, rowsOf } from "./embed";
-export { loadLayer0Weights, loadRealLayer0, standInLayer0, findWeightsFile, WEIGHTS_ENV, STAND_IN, DEFAULT_WEIGHTS_PATH, LAYER0_TENSORS } from "./weights";
+export { loadLayer0Weights, loadRealLayer0, standInLayer0, findWeightsFile, weightsInUseText, showWeightsInUse, WEIGHTS_ENV, STAND_IN, DEFAULT_WEIGHTS_PATH, LAYER0_TENSORS } from "./weights";
 export type { Layer0Weights } from "./weights";
 export { timeCombinedVsSeparate } from "./timing";
 export type { TimingResult, TimingRow } from "./timing";
