@@ -233,6 +233,6 @@ export function heatmapLayout(options: HeatmapOptions): HeatmapLayout {
     colorbar: { box: { x: width - right + COLORBAR_GAP, y: margin.t, w: COLORBAR_THICKNESS, h: plotH }, title: cbTitle, ticks: cbTicks, labels: cbLabels },
     panels: layoutPanels,
     mask: anyMasked ? { swatch: { x: margin.l, y: height - 10 - 14, w: 14, h: 14 }, label: maskLabel } : null,
-    alt: `${options.title} (heatmap: ${shapes}${anyMasked ? `; grey: ${maskLabel}` : ""})`,
+    alt: `${options.title} (heatmap: ${shapes}${anyMasked ? `; grey cells: ${maskLabel}` : ""})`,
   };
 }
