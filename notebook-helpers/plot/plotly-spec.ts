@@ -44,14 +44,15 @@ function round4(v: number | null): number | null {
   return v !== null && Number.isFinite(v) ? Number(v.toPrecision(4)) : null;
 }
 
-/** Hover text: the row's and column's labels when there are any, else their indices. */
+/** Hover text: the row's and column's labels where the caller gave them (through customdata), else their indices. */
 function hover(p: PanelLayout): { customdata?: unknown[][]; hovertemplate: string } {
-  const rowName = p.y.title || "row";
-  const colName = p.x.title || "column";
-  const extra = `<extra>${plotlyText(p.title)}</extra>`;
-  if (!p.rowLabels && !p.colLabels) return { hovertemplate: `${plotlyText(rowName)} %{y}<br>${plotlyText(colName)} %{x}<br>value %{z:.4f}${extra}` };
-  const customdata = p.z.map((row, r) => row.map((_, c) => [p.rowLabels ? p.rowLabels[r] : r, p.colLabels ? p.colLabels[c] : c]));
-  return { customdata, hovertemplate: `${plotlyText(rowName)}: %{customdata[0]}<br>${plotlyText(colName)}: %{customdata[1]}<br>value %{z:.4f}${extra}` };
+  const { rowLabels: rows, colLabels: cols } = p;
+  // customdata holds only what is needed: a pair when both axes have labels, else the one label.
+  const customdata = rows || cols ? p.z.map((row, r) => row.map((_, c) => (rows && cols ? [rows[r], cols[c]] : rows ? rows[r] : cols![c]))) : undefined;
+  const y = rows ? (cols ? "%{customdata[0]}" : "%{customdata}") : "%{y}";
+  const x = cols ? (rows ? "%{customdata[1]}" : "%{customdata}") : "%{x}";
+  const hovertemplate = `${plotlyText(p.y.title || "row")}: ${y}<br>${plotlyText(p.x.title || "column")}: ${x}<br>value %{z:.4f}<extra>${plotlyText(p.title)}</extra>`;
+  return { customdata, hovertemplate };
 }
 
 function heatmapAxes(p: PanelLayout, h: HeatmapLayout): { x: Json; y: Json } {
