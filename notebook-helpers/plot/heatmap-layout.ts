@@ -124,9 +124,7 @@ function axisTicks(n: number, labels: string[] | undefined): { at: number[]; tex
   return { at, text: at.map((i) => (labels ? labels[i] : String(i))) };
 }
 
-/** Lay out a heatmap figure. Throws on a panel that is empty or not rectangular. */
-export function heatmapLayout(options: HeatmapOptions): HeatmapLayout {
-  const { panels } = options;
+function checkPanels(panels: HeatmapPanel[]): void {
   if (panels.length === 0) throw new Error("heatmap needs at least one panel.");
   panels.forEach((p, i) => {
     const cols = p.z[0]?.length ?? 0;
@@ -134,105 +132,112 @@ export function heatmapLayout(options: HeatmapOptions): HeatmapLayout {
       throw new Error(`heatmap panel ${i}${p.title ? ` ("${p.title}")` : ""}: z must be a non-empty rectangle of rows.`);
     }
   });
+}
+
+/** A panel's y axis: what it prints left of the panel, and how much room that takes. */
+function yAxisLayout(p: HeatmapPanel, show: boolean, tickSize: number): AxisLayout {
+  const { at, text } = axisTicks(p.z.length, p.y?.labels);
+  const title = show ? p.y?.title ?? "" : "";
+  // Turned to read upwards, the title's glyphs stand left of its baseline.
+  const titleAt = TICK_LENGTH + (show ? 3 + maxTextWidth(text, tickSize) : 0) + 5;
+  const extent = title ? titleAt + AXIS_TITLE_SIZE + 2 : titleAt - 5;
+  return { title, at, text, showLabels: show, angle: 0, titleAt, extent };
+}
+
+/** A panel's x axis: labels turned upright when the columns are too narrow for them, and the room below. */
+function xAxisLayout(p: HeatmapPanel, show: boolean, panelW: number, tickSize: number): AxisLayout {
+  const cols = p.z[0].length;
+  const { at, text } = axisTicks(cols, p.x?.labels);
+  const spacing = (panelW / cols) * Math.max(1, at.length > 1 ? at[1] - at[0] : cols);
+  const widest = maxTextWidth(text, tickSize);
+  const angle: 0 | -90 = show && widest > spacing - 3 ? -90 : 0;
+  const title = show ? p.x?.title ?? "" : "";
+  const labels = show ? 3 + (angle === 0 ? tickSize + 2 : widest + 2) : 0;
+  // plotly sets an x title about 26 px below horizontal tick labels; the SVG does the same.
+  const titleAt = TICK_LENGTH + labels + 22;
+  const extent = title ? titleAt + 6 : TICK_LENGTH + labels;
+  return { title, at, text, showLabels: show, angle, titleAt, extent };
+}
+
+/** The colour bar's round-number ticks, and the room it takes right of the panels with its title. */
+function colorbarTicks(zmin: number, zmax: number, title: string): { ticks: number[]; labels: string[]; room: number } {
+  const ticks = niceTicks(zmin, zmax, 5);
+  const labels = formatTicks(ticks);
+  const room = Math.ceil(Math.max(
+    COLORBAR_GAP + COLORBAR_THICKNESS + 4 + maxTextWidth(labels, COLORBAR_TICK_SIZE) + 8,
+    COLORBAR_GAP + textWidth(title, COLORBAR_TICK_SIZE) + 8,
+  ));
+  return { ticks, labels, room };
+}
+
+const max = (xs: number[]) => Math.max(0, ...xs);
+
+/** Lay out a heatmap figure. Throws on a panel that is empty or not rectangular. */
+export function heatmapLayout(options: HeatmapOptions): HeatmapLayout {
+  const { panels } = options;
+  checkPanels(panels);
   const arrange = options.arrange ?? "row";
   const scale = options.scale ?? "diverging";
-  const stops = scale === "sequential" ? SEQUENTIAL : DIVERGING;
   const [zmin, zmax] = colorRange(panels, scale, options.clipQuantile ?? 0.99);
   const grid = gridShape(panels.length, arrange, options.columns);
   const tickSize = arrange === "grid" ? 10 : 11;
   const width = options.width ?? 900;
   const panelHeight = options.panelHeight ?? (arrange === "grid" ? 150 : 260);
-  const at = (i: number) => ({ col: i % grid.cols, row: Math.floor(i / grid.cols) });
-  // In a grid, tick labels and axis titles go on the left column (y) and on each column's lowest panel (x).
-  const showY = (i: number) => arrange !== "grid" || at(i).col === 0;
-  const showX = (i: number) => arrange !== "grid" || i + grid.cols >= panels.length;
-
-  // Left of each panel: tick marks, labels, the y title. This fixes the left margin and the gaps.
-  const yAxes = panels.map((p, i) => {
-    const { at: ticks, text } = axisTicks(p.z.length, p.y?.labels);
-    const show = showY(i);
-    const title = show ? p.y?.title ?? "" : "";
-    // Turned to read upwards, the title's glyphs stand left of its baseline.
-    const titleAt = TICK_LENGTH + (show ? 3 + maxTextWidth(text, tickSize) : 0) + 5;
-    const extent = title ? titleAt + AXIS_TITLE_SIZE + 2 : titleAt - 5;
-    return { title, at: ticks, text, showLabels: show, angle: 0 as const, titleAt, extent };
-  });
-  const left = Math.ceil(Math.max(30, ...yAxes.filter((_, i) => at(i).col === 0).map((a) => a.extent + 8)));
-  const gapX = grid.cols > 1 ? Math.max(14, ...yAxes.filter((_, i) => at(i).col > 0).map((a) => a.extent + 10)) : 0;
-
-  // Right: the colour bar, its round-number ticks, and its title above it.
-  const cbTicks = niceTicks(zmin, zmax, 5);
-  const cbLabels = formatTicks(cbTicks);
-  const cbTitle = options.colorbarTitle ?? "";
-  const right = Math.ceil(Math.max(
-    COLORBAR_GAP + COLORBAR_THICKNESS + 4 + maxTextWidth(cbLabels, COLORBAR_TICK_SIZE) + 8,
-    COLORBAR_GAP + textWidth(cbTitle, COLORBAR_TICK_SIZE) + 8,
-  ));
-  const plotW = width - left - right;
-  const panelW = (plotW - gapX * (grid.cols - 1)) / grid.cols;
-  if (!(panelW > 20)) throw new Error(`heatmap: ${width} px is too narrow for ${grid.cols} panels side by side; pass a larger width.`);
-
-  // Below each panel: x ticks, labels turned upright if the columns are too narrow, the x title.
-  const xAxes = panels.map((p, i) => {
-    const cols = p.z[0].length;
-    const { at: ticks, text } = axisTicks(cols, p.x?.labels);
-    const show = showX(i);
-    const spacing = (panelW / cols) * Math.max(1, ticks.length > 1 ? ticks[1] - ticks[0] : cols);
-    const widest = maxTextWidth(text, tickSize);
-    const angle: 0 | -90 = show && widest > spacing - 3 ? -90 : 0;
-    const title = show ? p.x?.title ?? "" : "";
-    const labels = show ? 3 + (angle === 0 ? tickSize + 2 : widest + 2) : 0;
-    // plotly sets an x title about 26 px below horizontal tick labels; the SVG does the same.
-    const titleAt = TICK_LENGTH + labels + 22;
-    const extent = title ? titleAt + 6 : TICK_LENGTH + labels;
-    return { title, at: ticks, text, showLabels: show, angle, titleAt, extent };
-  });
-  // Above each panel: its title, and the group labels (e.g. "head 3") over the dividers.
-  const above = panels.map((p) => (p.title ? PANEL_TITLE_SIZE + 6 : 0) + (p.xGroupLabels?.length ? GROUP_LABEL_SIZE + 4 : 0));
+  const col = (i: number) => i % grid.cols;
+  const row = (i: number) => Math.floor(i / grid.cols);
   const lastRow = grid.rows - 1;
-  const top = Math.max(48, 34 + Math.max(...above.filter((_, i) => at(i).row === 0)));
-  const gapY = grid.rows > 1
-    ? 8 + Math.max(0, ...xAxes.filter((_, i) => at(i).row < lastRow).map((a) => a.extent)) + Math.max(0, ...above.filter((_, i) => at(i).row > 0))
-    : 0;
+  // In a grid, tick labels and axis titles go on the left column (y) and on each column's lowest panel (x).
+  const yAxes = panels.map((p, i) => yAxisLayout(p, arrange !== "grid" || col(i) === 0, tickSize));
+  const cb = colorbarTicks(zmin, zmax, options.colorbarTitle ?? "");
 
-  const masked = panels.map((p) => p.z.map((row, r) => row.map((_, c) => isMasked(p, r, c))));
-  const anyMasked = masked.some((m) => m.some((row) => row.includes(true)));
-  const maskRoom = anyMasked ? 26 : 0;
-  const bottom = Math.ceil(Math.max(...xAxes.filter((_, i) => at(i).row === lastRow).map((a) => a.extent)) + maskRoom + 10);
+  // Across: left margin, panels with gaps wide enough for their y labels, the colour bar.
+  const left = Math.ceil(Math.max(30, ...yAxes.filter((_, i) => col(i) === 0).map((a) => a.extent + 8)));
+  const gapX = grid.cols > 1 ? Math.max(14, ...yAxes.filter((_, i) => col(i) > 0).map((a) => a.extent + 10)) : 0;
+  const panelW = (width - left - cb.room - gapX * (grid.cols - 1)) / grid.cols;
+  if (!(panelW > 20)) throw new Error(`heatmap: ${width} px is too narrow for ${grid.cols} panels side by side; pass a larger width.`);
+  const xAxes = panels.map((p, i) => xAxisLayout(p, arrange !== "grid" || i + grid.cols >= panels.length, panelW, tickSize));
+
+  // Down: the title, each row's panel titles and group labels, panels, x labels, the masked-cell legend.
+  const above = panels.map((p) => (p.title ? PANEL_TITLE_SIZE + 6 : 0) + (p.xGroupLabels?.length ? GROUP_LABEL_SIZE + 4 : 0));
+  const top = Math.max(48, 34 + max(above.filter((_, i) => row(i) === 0)));
+  const gapY = grid.rows > 1 ? 8 + max(xAxes.filter((_, i) => row(i) < lastRow).map((a) => a.extent)) + max(above.filter((_, i) => row(i) > 0)) : 0;
+  const masked = panels.map((p) => p.z.map((cells, r) => cells.map((_, c) => isMasked(p, r, c))));
+  const anyMasked = masked.some((m) => m.some((cells) => cells.includes(true)));
+  const bottom = Math.ceil(max(xAxes.filter((_, i) => row(i) === lastRow).map((a) => a.extent)) + (anyMasked ? 26 : 0) + 10);
   const height = Math.ceil(top + grid.rows * panelHeight + (grid.rows - 1) * gapY + bottom);
-  const margin = { l: left, r: right, t: top, b: bottom };
+  const margin = { l: left, r: cb.room, t: top, b: bottom };
 
-  const layoutPanels: PanelLayout[] = panels.map((p, i) => {
-    const { col, row } = at(i);
-    const box = { x: margin.l + col * (panelW + gapX), y: margin.t + row * (panelHeight + gapY), w: panelW, h: panelHeight };
-    return {
-      box,
-      rows: p.z.length,
-      cols: p.z[0].length,
-      z: p.z.map((r, ri) => r.map((v, ci) => (masked[i][ri][ci] ? null : v))),
-      masked: masked[i],
-      anyMasked: masked[i].some((r) => r.includes(true)),
-      title: p.title ?? "",
-      x: xAxes[i],
-      y: yAxes[i],
-      rowLabels: p.y?.labels,
-      colLabels: p.x?.labels,
-      xDividers: p.xDividers ?? [],
-      xGroupLabels: p.xGroupLabels ?? [],
-    };
-  });
-  const plotH = height - margin.t - margin.b;
+  const layoutPanels: PanelLayout[] = panels.map((p, i) => ({
+    box: { x: left + col(i) * (panelW + gapX), y: top + row(i) * (panelHeight + gapY), w: panelW, h: panelHeight },
+    rows: p.z.length,
+    cols: p.z[0].length,
+    z: p.z.map((cells, r) => cells.map((v, c) => (masked[i][r][c] ? null : v))),
+    masked: masked[i],
+    anyMasked: masked[i].some((cells) => cells.includes(true)),
+    title: p.title ?? "",
+    x: xAxes[i],
+    y: yAxes[i],
+    rowLabels: p.y?.labels,
+    colLabels: p.x?.labels,
+    xDividers: p.xDividers ?? [],
+    xGroupLabels: p.xGroupLabels ?? [],
+  }));
   const maskLabel = options.maskLabel ?? "masked";
   const shapes = panels.map((p) => `${p.title ?? "panel"} ${p.z.length}×${p.z[0].length}`).join(", ");
   return {
     ...frame(options.title, width, height, margin),
     tickSize,
-    stops,
+    stops: scale === "sequential" ? SEQUENTIAL : DIVERGING,
     zmin,
     zmax,
-    colorbar: { box: { x: width - right + COLORBAR_GAP, y: margin.t, w: COLORBAR_THICKNESS, h: plotH }, title: cbTitle, ticks: cbTicks, labels: cbLabels },
+    colorbar: {
+      box: { x: width - cb.room + COLORBAR_GAP, y: top, w: COLORBAR_THICKNESS, h: height - top - bottom },
+      title: options.colorbarTitle ?? "",
+      ticks: cb.ticks,
+      labels: cb.labels,
+    },
     panels: layoutPanels,
-    mask: anyMasked ? { swatch: { x: margin.l, y: height - 10 - 14, w: 14, h: 14 }, label: maskLabel } : null,
+    mask: anyMasked ? { swatch: { x: left, y: height - 10 - 14, w: 14, h: 14 }, label: maskLabel } : null,
     alt: `${options.title} (heatmap: ${shapes}${anyMasked ? `; grey cells: ${maskLabel}` : ""})`,
   };
 }
