@@ -10,6 +10,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { tf, GPT2Config, loadSafetensors, shapeText } from "../lib/index";
+import { showNotice } from "./plot";
 
 export const WEIGHTS_ENV = "GPT2_SAFETENSORS";
 /** The value of GPT2_SAFETENSORS that forces the seeded stand-in. */
@@ -190,12 +191,26 @@ export function standInLayer0(
     notice:
       `No real GPT-2 weights (${why}), so this ` +
       `notebook uses a seeded random stand-in (seed ${seed}) with GPT-2 small's shapes. Every shape, and every step ` +
-      `of the computation, is the same as with real weights; the numbers are noise. With real weights expect ` +
-      `structure instead: a few embedding dimensions much larger than the rest (stripes in the heatmaps), token ` +
-      `norms that differ from token to token, Q and K weight blocks that look different from V's, raw attention ` +
-      `scores with clear winners, and heads that differ from one another. Here everything looks like static.`,
+      `of the computation, is the same as with real weights; the numbers are noise, so the plots show shapes and ` +
+      `layout, not what GPT-2 learned. With real weights expect structure instead of static: the "What to look for" ` +
+      `note under each plot says what the stand-in still teaches and what to expect from the real model.`,
     dispose: () => {
       for (const t of [wpe, ln1w, ln1b, cAttnW, cAttnB]) t.dispose();
     },
   };
+}
+
+/**
+ * One line for under a figure: which weights drew it, so that the learner reads the right half of
+ * the "What to look for" note below it.
+ */
+export function weightsInUseText(w: Pick<Layer0Weights, "source" | "file">): string {
+  return w.source === "real"
+    ? `Drawn from real weights (${w.file}): under "What to look for" below, read "With real GPT-2 weights".`
+    : `Drawn from the seeded stand-in (random weights): under "What to look for" below, read "With the stand-in".`;
+}
+
+/** Show weightsInUseText(w) as a small grey note. */
+export function showWeightsInUse(w: Pick<Layer0Weights, "source" | "file">): void {
+  showNotice(weightsInUseText(w), "note");
 }
