@@ -1,7 +1,7 @@
 // Step 07 exercise: write GPT-2's query/key/value projection for one head.
 //
 // Fill in the two bodies, then run `await checkStep07(SingleHeadQKV)` (or, from a terminal,
-// `npm run s07 -- <this file>`). The check loads reference weights into your `c_attn`, runs your
+// `npm run check -- 07 <this file>`). The check loads reference weights into your `c_attn`, runs your
 // `forward` and compares Q, K and V with numbers computed independently in float64.
 import { tf, GPT2Config, Module, Linear } from "../../lib/index";
 

@@ -6,21 +6,19 @@
 import { tf, GPT2Config, Module, Linear } from "../../lib/index";
 
 export class SingleHeadQKV extends Module {
-  n_embd: number;
-  c_attn: Linear;
+  c_attn: Linear; // W (C, 3C), b (3C)
 
   constructor(config: GPT2Config) {
     super();
-    this.n_embd = config.n_embd;
-    // Weight [n_embd, 3·n_embd] and bias [3·n_embd], the layout of Hugging Face's GPT-2 Conv1D.
-    this.c_attn = new Linear(config.n_embd, 3 * config.n_embd, { bias: true });
+    // Weight [n_embd, 3·n_embd] and bias [3·n_embd], the layout of GPT-2's Conv1D.
+    this.c_attn = new Linear(config.n_embd, 3 * config.n_embd);
   }
 
-  /** x: [B, T, n_embd] → [q, k, v], each [B, T, n_embd]. */
+  /** x: (B, T, C) → [q, k, v], each (B, T, C). */
   forward(x: tf.Tensor): tf.Tensor[] {
     return tf.tidy(() => {
       const qkv = this.c_attn.forward(x); // (B, T, 3C)
-      // Axis -1: tf.split's default axis is 0, the batch axis, which is not what we want.
+      // 3 pieces (a count), along the last axis (-1): tf.split's default axis is 0, the batch.
       return tf.split(qkv, 3, -1); // 3 × (B, T, C)
     });
   }

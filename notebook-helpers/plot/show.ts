@@ -93,14 +93,19 @@ export function showNotice(text: string, kind: "info" | "warning" | "note" = "in
   });
 }
 
-/** Print a small 1-D or 2-D tensor (or a (1, T, N) one) as a table of rounded numbers. */
-export function printMatrix(t: { shape: number[]; arraySync(): unknown }, digits = 2, rowLabels?: string[]): void {
+/**
+ * Print a small 1-D or 2-D tensor (or a (1, T, N) one) as a table of rounded numbers. A square
+ * table (tokens × tokens) labels its columns like its rows unless `columnLabels` says otherwise.
+ */
+export function printMatrix(t: { shape: number[]; arraySync(): unknown }, digits = 2, rowLabels?: string[], columnLabels?: string[]): void {
   let rows = t.arraySync() as unknown;
   if (t.shape.length === 3 && t.shape[0] === 1) rows = (rows as unknown[])[0];
   if (t.shape.length === 1) rows = [rows];
+  const square = (rows as number[][]).length === ((rows as number[][])[0]?.length ?? -1);
+  const cols = columnLabels ?? (square ? rowLabels : undefined);
   const table = (rows as number[][]).map((row, i) => {
     const entry: Record<string, number> = {};
-    row.forEach((v, j) => (entry[String(j)] = Number(v.toFixed(digits))));
+    row.forEach((v, j) => (entry[cols?.[j] ?? String(j)] = Number(v.toFixed(digits))));
     return [rowLabels?.[i] ?? String(i), entry] as const;
   });
   console.table(Object.fromEntries(table));
