@@ -1,22 +1,19 @@
 #!/usr/bin/python3
 """Run every lesson notebook headless, through the real tslab kernel, and judge the result.
 
-    /usr/bin/python3 scripts/run-notebooks.py            (or: npm run test:notebooks)
+    /usr/bin/python3 test/notebooks/run.py            (or: npm run test:notebooks)
 
-Runs, one after the other:
-  step07-exercise   stubs untouched: must run to the end, and its check must report
-                    "not implemented yet" as a failed check (not crash);
-  step07-solution   its check must pass;
-  step07-explore    with the seeded stand-in (no GPT2_SAFETENSORS), then again with
-                    GPT2_SAFETENSORS pointing at a small file in Hugging Face's layout that this
-                    script writes (the real-weights path).
-Every code cell's execute reply must have status "ok". That matters with tslab: for 200 ms after
-an error it aborts queued cells silently, so a run that only counts exceptions can miss cells.
-A cell that writes to stderr fails too (that is where tslab puts compile and runtime errors).
+What to run and what each run must show comes from test/notebooks/notebooks.json, the table the
+browser test reads too: the check's verdict (read from the check's own JSON output, the
+application/vnd.gpt2-qkv-lessons.check+json it displays beside its table), the number of plotly
+figures, and texts or patterns in the outputs. Every code cell's execute reply must have status
+"ok". That matters with tslab: for 200 ms after an error it aborts queued cells silently, so a run
+that only counts exceptions can miss cells. A cell that writes to stderr fails too (that is where
+tslab puts compile and runtime errors).
 
-Writes, under artifacts/ (git-ignored): the executed notebooks, an HTML export of the explore and
-solution notebooks (checked for the inlined plotly bundle and the static fallback pictures), and
-the tiny weights file. Prints "N passed, N failed" on its own line; exits 1 on any failure.
+Writes, under artifacts/ (git-ignored): the executed notebooks, an HTML export where the table asks
+(checked for the inlined plotly bundle and one static fallback picture per figure), and the tiny
+weights file. Prints "N passed, N failed" on its own line; exits 1 on any failure.
 
 Debian packages: jupyter-nbconvert python3-nbclient python3-ipykernel (Jupyter itself runs
 under /usr/bin/python3; the kernel is tslab from node_modules).
@@ -30,7 +27,9 @@ import sys
 import tempfile
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+TABLE = os.path.join(ROOT, "test", "notebooks", "notebooks.json")
+RESULT_MIME = "application/vnd.gpt2-qkv-lessons.check+json"
 KERNEL = "tslab-qkv"
 ARTIFACTS = os.path.join(ROOT, "artifacts")
 
@@ -47,23 +46,13 @@ os.environ.pop("GPT2_SAFETENSORS", None)  # each run below decides; a learner's 
 import nbformat  # noqa: E402
 from nbclient import NotebookClient  # noqa: E402
 
-# Appended (in memory only) after a notebook's check cell, so the runner can read the check's
-# verdict as data instead of scraping the HTML table.
-PROBE = (
-    "// added by scripts/run-notebooks.py\n"
-    'console.log("QKV_CHECK_RESULT " + JSON.stringify({ passed: result.passed, '
-    "results: result.results.map((r) => ({ name: r.name, passed: r.passed, message: String(r.message) })) }));"
-)
+def write_tiny_gpt2(path, n_embd=48, n_head=4, vocab=4096, n_positions=64, seed=0):
+    """A small model folder in Hugging Face's GPT-2 layout, written independently of the kit's code.
 
-EXPECTED_FIGURES_EXPLORE = 7
-
-
-def write_tiny_gpt2(path, n_embd=48, vocab=4096, n_positions=64, seed=0):
-    """A small file in Hugging Face's GPT-2 layout, written independently of lib/safetensors.ts.
-
-    Same key names as HF's gpt2 model.safetensors (no "transformer." prefix), F32, Conv1D
+    model.safetensors: the same key names as HF's gpt2 (no "transformer." prefix), F32, Conv1D
     layout ([in, out]), a "__metadata__" entry, and a few tensors the notebook must NOT read
     (later blocks, the MLP, ln_f). 4096 vocabulary rows cover the sentence's ids (max 3797).
+    config.json beside it, as in every Hugging Face model folder (it gives the head count).
     """
     import random
     from array import array
@@ -108,6 +97,9 @@ def write_tiny_gpt2(path, n_embd=48, vocab=4096, n_positions=64, seed=0):
         f.write(head)
         for b in blobs:
             f.write(b)
+    config = {"model_type": "gpt2", "n_embd": n_embd, "n_head": n_head, "n_layer": 2, "n_positions": n_positions, "vocab_size": vocab}
+    with open(os.path.join(os.path.dirname(path), "config.json"), "w") as f:
+        json.dump(config, f)
     return path
 
 
@@ -132,16 +124,9 @@ def first_line(cell):
     return (src.splitlines() or [""])[0][:70]
 
 
-def run_notebook(label, nb_path, env=None, probe_after_check=False):
+def run_notebook(label, nb_path, env=None):
     """Execute one notebook. Returns (executed notebook, per-cell records, seconds)."""
     nb = nbformat.read(nb_path, as_version=4)
-    if probe_after_check:
-        idx = next((i for i, c in enumerate(nb.cells) if c.cell_type == "code" and "await checkStep07(" in c.source), None)
-        if idx is None:
-            raise SystemExit(f"{nb_path}: no cell calls `await checkStep07(`")
-        probe = nbformat.v4.new_code_cell(PROBE)
-        probe["id"] = "runner-probe"
-        nb.cells.insert(idx + 1, probe)
     replies = {}
 
     def on_executed(cell, cell_index, execute_reply):
@@ -192,12 +177,13 @@ def run_notebook(label, nb_path, env=None, probe_after_check=False):
     return nb, records, seconds
 
 
-def probe_result(nb):
+def check_result(nb):
+    """The check's verdict, from the JSON it displays beside its table (None if there is none)."""
     for c in nb.cells:
-        if c.get("id") == "runner-probe":
-            m = re.search(r"QKV_CHECK_RESULT (\{.*\})", output_text(c))
-            if m:
-                return json.loads(m.group(1))
+        for o in c.get("outputs", []):
+            data = o.get("data", {}) if o.get("output_type") == "display_data" else {}
+            if RESULT_MIME in data:
+                return data[RESULT_MIME]
     return None
 
 
@@ -223,80 +209,90 @@ def export_html(nb, out_path):
     return body
 
 
+def judge_run(entry, run, nb, check, tiny):
+    """The table's expectations for one executed notebook."""
+    label = run["label"]
+    text = "\n".join(output_text(c) for c in nb.cells)
+    if entry["check"] is not None:
+        verdict = check_result(nb)
+        if verdict is None:
+            check(f"{label}: the check shows its result", False, f"no {RESULT_MIME} output: did the check cell run?")
+        elif entry["check"] == "pass":
+            failed = [r for r in verdict["results"] if not r["passed"]]
+            check(f"{label}: the check passes", verdict["passed"] and not failed,
+                  "all %d checks passed" % len(verdict["results"]) if verdict["passed"] else "failed: " + "; ".join(f"{r['name']}: {r['message']}" for r in failed))
+        else:
+            nie = [r for r in verdict["results"] if not r["passed"] and r.get("code") == "not-implemented"]
+            check(f"{label}: untouched stubs reported as 'not implemented yet'", (not verdict["passed"]) and bool(nie),
+                  f"failed check: {nie[0]['name']}: {nie[0]['message'][:120]}" if nie else f"verdict: {json.dumps(verdict)[:300]}")
+    figures = count_figures(nb)
+    check(f"{label}: {entry['figures']} figures", figures == entry["figures"], f"{figures} figures")
+    for want in run.get("expect", []):
+        if "text" in want:
+            needle = want["text"].replace("{tiny}", tiny)
+            check(f"{label}: shows {want['text']!r}", needle in text, "found" if needle in text else "not in the outputs")
+        else:
+            found = re.findall(want["regex"], text, re.M)
+            check(f"{label}: {want['count']} lines like /{want['regex']}/", len(found) == want["count"],
+                  "; ".join(" ".join(m) if isinstance(m, tuple) else m for m in found)[:300] or "none")
+    if run.get("exportHtml"):
+        name = os.path.splitext(entry["file"])[0]
+        html = export_html(nb, os.path.join(ARTIFACTS, "html", f"{name}.html"))
+        n_bundle = html.count("data-qkv-plotly=")
+        n_fallback = html.count('class="qkv-fallback"')
+        cdn = re.findall(r"<script[^>]+src=\"https?://[^\"]+", html)
+        leftovers = [m for m in ("QKV_CHECK_RESULT", "added by") if m in html]
+        want_bundle = 1 if entry["figures"] else 0
+        check(f"{label}: HTML export inlines plotly {want_bundle}×, one static fallback per figure, no CDN, nothing the runner added",
+              n_bundle == want_bundle and n_fallback == entry["figures"] and not cdn and not leftovers,
+              f"plotly bundle {n_bundle}×, fallbacks {n_fallback}, remote scripts {cdn[:2]}, runner leftovers {leftovers} ({len(html) / 1e6:.1f} MB)")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--only", help="run only the notebooks whose label contains this")
     args = parser.parse_args()
 
+    with open(TABLE, encoding="utf-8") as f:
+        table = json.load(f)["notebooks"]
     nbdir = os.path.join(ROOT, "notebooks")
     out_nb = os.path.join(ARTIFACTS, "notebooks")
     os.makedirs(out_nb, exist_ok=True)
     tiny = os.path.join(ARTIFACTS, "tiny-gpt2", "model.safetensors")
 
-    results = []
+    listed = {e["file"] for e in table}
+    on_disk = {f for f in os.listdir(nbdir) if f.endswith(".ipynb")}
+    results = [{"name": "every notebook in notebooks/ is in the table", "passed": listed == on_disk,
+                "message": "ok" if listed == on_disk else f"not in the table: {sorted(on_disk - listed)}; missing on disk: {sorted(listed - on_disk)}"}]
     timings = []
 
     def check(name, ok, message):
         results.append({"name": name, "passed": bool(ok), "message": message})
 
-    plan = [
-        ("step07-exercise", "step07-exercise.ipynb", None, True),
-        ("step07-solution", "step07-solution.ipynb", None, True),
-        # Forced, so that real weights a developer keeps at weights/gpt2/ do not change this run.
-        ("step07-explore (stand-in)", "step07-explore.ipynb", {"GPT2_SAFETENSORS": "stand-in"}, False),
-        ("step07-explore (real-weights path, tiny file)", "step07-explore.ipynb", {"GPT2_SAFETENSORS": tiny}, False),
-    ]
-    for label, file, env, has_check in plan:
-        if args.only and args.only not in label:
-            continue
-        if env and "GPT2_SAFETENSORS" in env:
-            write_tiny_gpt2(tiny)
-        print(f"--- {label}: running {file} ...", flush=True)
-        nb, records, seconds = run_notebook(label, os.path.join(nbdir, file), env, probe_after_check=has_check)
-        # tslab's own compiler watcher throws "Unexpected pending rebuildTimer" when a file it
-        # watches changes on disk mid-run (an editor saving lib/ while the kernel works). That is
-        # not the notebook's fault: run it once more, and say so.
-        if any("rebuildTimer" in r["message"] for r in records):
-            print(f"RETRY {label}: tslab reported 'Unexpected pending rebuildTimer' (a watched file changed during the run); running it again", flush=True)
-            nb, records, seconds = run_notebook(label, os.path.join(nbdir, file), env, probe_after_check=has_check)
-        timings.append((label, seconds))
-        results.extend(records)
-        slug = re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")
-        nbformat.write(nb, os.path.join(out_nb, f"{slug}.ipynb"))
-        text = "\n".join(output_text(c) for c in nb.cells)
-
-        if has_check:
-            verdict = probe_result(nb)
-            if verdict is None:
-                check(f"{label}: check result readable", False, "the probe after `await checkStep07(...)` printed nothing (did the check cell define `result`?)")
-            elif "solution" in label:
-                failed = [r for r in verdict["results"] if not r["passed"]]
-                check(f"{label}: checkStep07 passes", verdict["passed"] and not failed,
-                      "all %d checks passed" % len(verdict["results"]) if verdict["passed"] else "failed: " + "; ".join(f"{r['name']}: {r['message']}" for r in failed))
-            else:
-                nie = [r for r in verdict["results"] if not r["passed"] and "not implemented yet" in r["message"]]
-                check(f"{label}: untouched stubs reported as 'not implemented yet'", (not verdict["passed"]) and bool(nie),
-                      f"failed check: {nie[0]['name']}: {nie[0]['message'][:120]}" if nie else f"verdict: {json.dumps(verdict)[:300]}")
-        if "explore" in label:
-            figures = count_figures(nb)
-            check(f"{label}: {EXPECTED_FIGURES_EXPLORE} figures", figures == EXPECTED_FIGURES_EXPLORE, f"{figures} figures")
-            if env["GPT2_SAFETENSORS"] != "stand-in":
-                ok = "Using real GPT-2 weights from" in text and tiny in text and "n_embd C = 48" in text
-                check(f"{label}: announces and uses the real-weights file", ok, "announced the file, n_embd 48" if ok else "no 'Using real GPT-2 weights from <file>' / n_embd 48 in the output")
-            else:
-                ok = "seeded random stand-in" in text and "With real weights expect" in text
-                check(f"{label}: announces the seeded stand-in and what differs", ok, "announced" if ok else "no stand-in notice in the output")
-                m = re.findall(r"^\s*(\d+) tokens on (\w+): (.*)$", text, re.M)
-                check(f"{label}: combined-vs-separate timing printed", len(m) == 3, "; ".join(f"{a} tokens on {b}: {c}" for a, b, c in m) or "no timing lines")
-                html = export_html(nb, os.path.join(ARTIFACTS, "html", "step07-explore.html"))
-                n_bundle = html.count("data-qkv-plotly=")
-                n_fallback = html.count('class="qkv-fallback"')
-                cdn = re.findall(r"<script[^>]+src=\"https?://[^\"]+", html)
-                check(f"{label}: HTML export inlines plotly once, one static fallback per figure, no CDN",
-                      n_bundle == 1 and n_fallback == EXPECTED_FIGURES_EXPLORE and not cdn,
-                      f"plotly bundle {n_bundle}×, fallbacks {n_fallback}, remote scripts {cdn[:2]} ({len(html) / 1e6:.1f} MB)")
-        if "solution" in label:
-            export_html(nb, os.path.join(ARTIFACTS, "html", "step07-solution.html"))
+    for entry in table:
+        for run in entry["runs"]:
+            label = run["label"]
+            if args.only and args.only not in label:
+                continue
+            env = {k: v.replace("{tiny}", tiny) for k, v in run.get("env", {}).items()}
+            if any("{tiny}" in v for v in run.get("env", {}).values()):
+                write_tiny_gpt2(tiny)
+            print(f"--- {label}: running {entry['file']} ...", flush=True)
+            path = os.path.join(nbdir, entry["file"])
+            nb, records, seconds = run_notebook(label, path, env)
+            # tslab's own compiler watcher throws "Unexpected pending rebuildTimer" when a file it
+            # watches changes on disk mid-run (an editor saving lib/ while the kernel works). That is
+            # not the notebook's fault: run it once more, and say so.
+            if any("rebuildTimer" in r["message"] for r in records):
+                print(f"RETRY {label}: tslab reported 'Unexpected pending rebuildTimer' (a watched file changed during the run); running it again", flush=True)
+                nb, records, seconds = run_notebook(label, path, env)
+            timings.append((label, seconds))
+            results.extend(records)
+            slug = re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")
+            nbformat.write(nb, os.path.join(out_nb, f"{slug}.ipynb"))
+            if run.get("saved"):
+                nbformat.write(nb, os.path.join(out_nb, "saved-" + entry["file"]))
+            judge_run(entry, run, nb, check, tiny)
 
     print()
     for r in results:

@@ -2,15 +2,18 @@
 //
 //   npm run test:browser
 //
-// 1. Serves copies of the solution and exploration notebooks (artifacts/browser/, so the committed
-//    files never get outputs) through scripts/lessons.sh (the main command) forcing the classic
-//    Notebook, on 127.0.0.1, a free port and a fresh token, with the project-local tslab kernel.
+// What to open and what each notebook must show comes from test/notebooks/notebooks.json, the
+// table the headless runner (run.py) reads too.
+// 1. Serves copies of the notebooks (artifacts/browser/, so the committed files never get
+//    outputs) through scripts/lessons.sh (the main command) forcing the classic Notebook, on
+//    127.0.0.1, a free port and a fresh token, with the project-local tslab kernel.
 // 2. In each notebook: Cell → Run All, wait for the kernel, then assert that every code cell ran,
-//    no cell shows an error or stderr, the check table (solution) shows every check passed, and
-//    every plotly figure drew its SVG (`.js-plotly-plot .main-svg`).
-// 3. Opens the exported HTML of the exploration notebook (from `npm run test:notebooks`) from
-//    disk with all network blocked: plotly must draw every figure; with JavaScript disabled,
-//    every static fallback picture must show instead.
+//    no cell shows an error or stderr, the check table shows the table's verdict, and every
+//    plotly figure drew its SVG (`.js-plotly-plot .main-svg`).
+// 3. Reopens the executed notebooks the table marks "saved" (from `npm run test:notebooks`)
+//    untrusted: no script runs, so every figure's static picture must show. Opens their exported
+//    HTML from disk with all network blocked: plotly must draw every figure; with JavaScript
+//    disabled, every static fallback picture must show instead.
 // Screenshots go to screenshots/ (git-ignored). Prints "N passed, N failed"; always stops the server.
 //
 // Debian packages: jupyter-notebook python3-ipykernel chromium (and, for the HTML export,
@@ -34,23 +37,26 @@ declare const getComputedStyle: any;
 type HTMLElement = any;
 type HTMLImageElement = any;
 
-const ROOT = path.resolve(__dirname, "..");
+const ROOT = path.resolve(__dirname, "..", "..");
 const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
 const JUPYTER = process.env.JUPYTER_BIN || "/usr/bin/jupyter";
 const FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
 const SHOTS = path.join(ROOT, "screenshots");
 const WORK = path.join(ROOT, "artifacts", "browser");
-const EXPORTED = path.join(ROOT, "artifacts", "html", "step07-explore.html");
-// check: "pass" = the check table must show every check passed; "not-implemented" = the untouched
-// exercise must show a failed "not implemented yet" check (and still no error output).
-const NOTEBOOKS: { file: string; figures: number; check: "pass" | "not-implemented" | null }[] = [
-  { file: "step07-solution.ipynb", figures: 0, check: "pass" },
-  { file: "step07-explore.ipynb", figures: 7, check: null },
-  { file: "step07-exercise.ipynb", figures: 0, check: "not-implemented" },
-];
-// The exploration notebook as executed by `npm run test:notebooks`, reopened with its outputs:
-// Jupyter marks it "Not Trusted" and runs none of its scripts, so the static pictures must show.
-const SAVED = path.join(ROOT, "artifacts", "notebooks", "step07-explore-stand-in.ipynb");
+interface TableEntry {
+  file: string;
+  /** "pass": the check table shows every check passed; "not-implemented": the untouched exercise's check fails that way (and still no error output). */
+  check: "pass" | "not-implemented" | null;
+  figures: number;
+  runs: { label: string; saved?: boolean; exportHtml?: boolean }[];
+}
+const NOTEBOOKS = (JSON.parse(fs.readFileSync(path.join(__dirname, "notebooks.json"), "utf8")) as { notebooks: TableEntry[] }).notebooks;
+// Notebooks with figures, executed by `npm run test:notebooks` and saved with their outputs:
+// reopened, Jupyter marks them "Not Trusted" and runs none of their scripts, so the static
+// pictures must show; their HTML export must draw offline.
+const WITH_PICTURES = NOTEBOOKS.filter((n) => n.figures > 0 && n.runs.some((r) => r.saved && r.exportHtml));
+const savedFile = (n: TableEntry): string => path.join(ROOT, "artifacts", "notebooks", `saved-${n.file}`);
+const exportedFile = (n: TableEntry): string => path.join(ROOT, "artifacts", "html", n.file.replace(/\.ipynb$/, ".html"));
 
 interface Result {
   name: string;
@@ -249,14 +255,16 @@ async function runNotebook(context: BrowserContext, server: Server, nb: (typeof 
   await page.close({ runBeforeUnload: false });
 }
 
-/** Open the saved, executed exploration notebook without running it: the static pictures show. */
-async function checkSavedNotebook(context: BrowserContext, server: Server): Promise<void> {
-  if (!fs.existsSync(SAVED)) {
-    record("saved notebook, untrusted: static pictures", false, `${path.relative(ROOT, SAVED)} is missing: run npm run test:notebooks first`);
+/** Open a saved, executed notebook without running it: the static pictures show. */
+async function checkSavedNotebook(context: BrowserContext, server: Server, nb: TableEntry): Promise<void> {
+  const saved = savedFile(nb);
+  const label = nb.file.replace(".ipynb", "");
+  if (!fs.existsSync(saved)) {
+    record(`${label}, saved and untrusted: static pictures`, false, `${path.relative(ROOT, saved)} is missing: run npm run test:notebooks first`);
     return;
   }
-  const file = "step07-explore-saved.ipynb";
-  fs.copyFileSync(SAVED, path.join(WORK, file));
+  const file = `saved-${nb.file}`;
+  fs.copyFileSync(saved, path.join(WORK, file));
   const page = await context.newPage();
   await page.goto(`${server.base}/notebooks/${file}?token=${server.token}`);
   await page.waitForFunction(() => document.querySelectorAll(".output_area").length > 0, null, { timeout: 60_000 });
@@ -268,21 +276,23 @@ async function checkSavedNotebook(context: BrowserContext, server: Server): Prom
   }));
   const shown = state.images.filter(Boolean).length;
   record(
-    "saved notebook, untrusted (scripts do not run): a static picture for every figure",
-    shown === 7 && state.drawn === 0,
-    `${shown}/${state.images.length} fallback images visible, ${state.drawn} plotly plots drawn, Jupyter says "${state.trusted}"`,
+    `${label}, saved and untrusted (scripts do not run): a static picture for every figure`,
+    shown === nb.figures && state.drawn === 0,
+    `${shown}/${state.images.length} fallback images visible (expected ${nb.figures}), ${state.drawn} plotly plots drawn, Jupyter says "${state.trusted}"`,
   );
-  const first = await page.$(".qkv-figure");
-  if (first) await first.screenshot({ path: path.join(SHOTS, "saved-untrusted-figure-1.png") });
+  const figures = await page.$$(".qkv-figure");
+  for (let i = 0; i < figures.length; i++) await figures[i].screenshot({ path: path.join(SHOTS, `${label}-saved-untrusted-figure-${i + 1}.png`) });
   await page.close({ runBeforeUnload: false });
 }
 
-async function checkExportedHtml(browser: Browser): Promise<void> {
-  if (!fs.existsSync(EXPORTED)) {
-    record("exported HTML: exists", false, `${EXPORTED} was not written`);
+async function checkExportedHtml(browser: Browser, nb: TableEntry): Promise<void> {
+  const exported = exportedFile(nb);
+  const label = nb.file.replace(".ipynb", "");
+  if (!fs.existsSync(exported)) {
+    record(`${label}, exported HTML: exists`, false, `${exported} was not written: run npm run test:notebooks first`);
     return;
   }
-  const expected = NOTEBOOKS.find((n) => n.file === "step07-explore.ipynb")!.figures;
+  const expected = nb.figures;
   for (const js of [true, false]) {
     const context = await browser.newContext({ viewport: { width: 1200, height: 900 }, javaScriptEnabled: js });
     const blocked: string[] = [];
@@ -293,15 +303,15 @@ async function checkExportedHtml(browser: Browser): Promise<void> {
       return route.abort();
     });
     const page = await context.newPage();
-    await page.goto(`file://${EXPORTED}`);
+    await page.goto(`file://${exported}`);
     if (js) {
       const ok = await page
         .waitForFunction((n) => [...document.querySelectorAll(".qkv-figure")].filter((f: any) => f.querySelector(".js-plotly-plot .main-svg")).length >= n, expected, { timeout: 60_000 })
         .then(() => true, () => false);
       const n = await page.$$eval(".qkv-figure", (els) => els.filter((f) => f.querySelector(".js-plotly-plot .main-svg")).length);
-      record("exported HTML, offline: plotly draws every figure", ok && n === expected, `${n}/${expected} figures drawn with all network blocked (${blocked.length} requests blocked)`);
+      record(`${label}, exported HTML, offline: plotly draws every figure`, ok && n === expected, `${n}/${expected} figures drawn with all network blocked (${blocked.length} requests blocked)`);
       const first = await page.$(".qkv-figure");
-      if (first) await first.screenshot({ path: path.join(SHOTS, "exported-html-figure-1.png") });
+      if (first) await first.screenshot({ path: path.join(SHOTS, `${label}-exported-html-figure-1.png`) });
     } else {
       const imgs = await page.$$eval("img.qkv-fallback", (els) =>
         els.map((e) => {
@@ -311,9 +321,9 @@ async function checkExportedHtml(browser: Browser): Promise<void> {
         }),
       );
       const good = imgs.filter((i) => i.loaded && i.visible).length;
-      record("exported HTML, no JavaScript: a static picture for every figure", imgs.length === expected && good === expected, `${good}/${imgs.length} fallback images decoded and visible (expected ${expected})`);
-      const first = await page.$(".qkv-figure");
-      if (first) await first.screenshot({ path: path.join(SHOTS, "exported-html-no-js-figure-1.png") });
+      record(`${label}, exported HTML, no JavaScript: a static picture for every figure`, imgs.length === expected && good === expected, `${good}/${imgs.length} fallback images decoded and visible (expected ${expected})`);
+      const figures = await page.$$(".qkv-figure");
+      for (let i = 0; i < figures.length; i++) await figures[i].screenshot({ path: path.join(SHOTS, `${label}-exported-no-js-figure-${i + 1}.png`) });
     }
     await context.close();
   }
@@ -327,10 +337,12 @@ async function main(): Promise<number> {
       return 1;
     }
   }
-  if (!fs.existsSync(EXPORTED) || !fs.existsSync(SAVED)) {
+  for (const nb of WITH_PICTURES) {
+    if (fs.existsSync(exportedFile(nb)) && fs.existsSync(savedFile(nb))) continue;
     // Normally `npm run test:notebooks` ran first and left both behind.
-    console.log("(no executed exploration notebook in artifacts/: running it headless first)");
-    spawnSync("/usr/bin/python3", [path.join(ROOT, "scripts", "run-notebooks.py"), "--only", "explore (stand-in)"], { stdio: "inherit" });
+    const run = nb.runs.find((r) => r.saved)!;
+    console.log(`(no executed ${nb.file} in artifacts/: running it headless first)`);
+    spawnSync("/usr/bin/python3", [path.join(__dirname, "run.py"), "--only", run.label], { stdio: "inherit" });
   }
   fs.mkdirSync(SHOTS, { recursive: true });
   fs.rmSync(WORK, { recursive: true, force: true });
@@ -374,10 +386,10 @@ async function main(): Promise<number> {
         console.error(server.log.join("").slice(-2000));
       }
     }
-    await checkSavedNotebook(context, server);
+    for (const nb of WITH_PICTURES) await checkSavedNotebook(context, server, nb);
     record("no request left 127.0.0.1", offsite.length === 0, offsite.length ? `blocked: ${[...new Set(offsite)].slice(0, 5).join(", ")}` : "none");
     await context.close();
-    await checkExportedHtml(browser);
+    for (const nb of WITH_PICTURES) await checkExportedHtml(browser, nb);
   } catch (err) {
     record("browser test set-up", false, String((err as Error).stack || err));
     if (server) console.error(server.log.join("").slice(-3000));
