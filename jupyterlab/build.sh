@@ -7,8 +7,8 @@
 #    plotly's renderer) when node_modules is missing or older than package.json / the lock file.
 #    Needs the npm registry once; about 1 min, ~470 MB in jupyterlab/node_modules.
 # 2. A development webpack build when build/ is missing or older than the lock file, index.js,
-#    webpack.config.js or the installed packages. About 20-30 s and ~0.5 GB of memory on 2 cores;
-#    ~27 MB of output. (A production build would need ~3 GB and minutes: not worth it on 127.0.0.1.)
+#    lessons.css, webpack.config.js or the installed packages. 20-55 s on 2 busy cores, ~0.5 GB of
+#    memory, ~27 MB of output. (A production build needs GBs and minutes: not worth it here.)
 # With everything up to date it only compares file times, prints one line and exits.
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
@@ -47,7 +47,7 @@ if stale "$INSTALLED" package.json package-lock.json; then
   echo "jupyterlab: npm packages installed in $(seconds "$t") s."
 fi
 
-if stale "$BUILT" package-lock.json index.js webpack.config.js "$INSTALLED"; then
+if stale "$BUILT" package-lock.json index.js lessons.css webpack.config.js "$INSTALLED"; then
   echo "jupyterlab: building JupyterLab (webpack, development mode, about half a minute)..."
   t=$(date +%s)
   rm -rf build

@@ -7,7 +7,7 @@ import { PageConfig } from "@jupyterlab/coreutils";
 // eslint-disable-next-line no-undef
 __webpack_public_path__ = PageConfig.getOption("fullStaticUrl") + "/";
 
-const styles = import("./build/style.js"); // written by webpack.config.js
+const styles = import("./build/style.js").then(() => import("./lessons.css")); // style.js: written by webpack.config.js
 
 /** Drop the plugins whose id contains one of `words`. */
 const without = (words) => (mod) => mod.default.filter(({ id }) => !words.some((w) => id.includes(w)));
