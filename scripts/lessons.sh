@@ -1,42 +1,46 @@
 #!/usr/bin/env bash
 # Open the lessons:  npm run lessons
 #
-# 1. Sets up what is missing (scripts/setup.sh lessons: Debian's Jupyter Notebook if absent,
-#    npm packages if node_modules is missing or stale). With everything installed it touches no
-#    network, so it works offline.
+# 1. Sets up what is missing (scripts/setup.sh lessons: Debian's Jupyter packages if absent, npm
+#    packages if node_modules is missing or stale). With everything installed it touches no
+#    network, so it then works offline.
 # 2. Registers the TypeScript kernel for this project only: JUPYTER_PATH points at jupyter/,
 #    where jupyter/kernels/tslab-qkv/kernel.json lives. Nothing is installed into ~/.local or /usr.
-# 3. Starts JupyterLab if it is installed, otherwise Debian's classic Notebook, in notebooks/,
-#    on 127.0.0.1 only, with token authentication on (the URL it prints carries the token).
+# 3. Opens JupyterLab in notebooks/, on 127.0.0.1 only, with token authentication on (the URL it
+#    prints carries the token): a JupyterLab you installed yourself (`jupyter-lab` on PATH) if
+#    there is one, else the one built from npm in jupyterlab/ (the first start builds it: about
+#    2 minutes and 180 MB from the npm registry, once; later starts take seconds).
 #
 # Options, as environment variables:
-#   QKV_JUPYTER=lab|classic   choose the interface instead of "lab if installed"
+#   QKV_JUPYTER=lab|built|classic   lab (default): yours if installed, else the built one;
+#                             built: the one built here even if you have your own;
+#                             classic: Debian's classic Notebook instead of JupyterLab
 #   QKV_NO_BROWSER=1          do not open a browser (print the URL only)
 #   QKV_PORT=8888             port (default: Jupyter's, 8888 or the next free one)
 #   QKV_NOTEBOOK_DIR=path     folder to serve (default: notebooks/)
 #   GPT2_SAFETENSORS=path     real GPT-2 weights for step07-explore.ipynb (see README)
-# Jupyter's runtime and data files (connection files, the notebook-trust database) go to .jupyter/
-# in the project, not to ~/.local. Ctrl+C, or SIGTERM/SIGHUP to this script (npm passes its own on),
+# Jupyter's runtime, data and (for the built JupyterLab) settings files go to .jupyter/ in the
+# project, not to ~/.local. Ctrl+C, or SIGTERM/SIGHUP to this script (npm passes its own on),
 # stops the server, and the server shuts its kernels down; so does the disappearance of whoever
 # started it. The generated notebooks are never rebuilt here: that would overwrite a learner's exercise.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
 
-choice="${QKV_JUPYTER:-auto}"
-lab=""
-if [ "$choice" != classic ]; then
-  if command -v jupyter-lab >/dev/null 2>&1; then lab="$(command -v jupyter-lab)"
-  elif [ -x /usr/bin/jupyter-lab ]; then lab=/usr/bin/jupyter-lab
-  fi
-  if [ "$choice" = lab ] && [ -z "$lab" ]; then
-    echo "lessons: QKV_JUPYTER=lab, but JupyterLab is not installed (Debian 12 does not package it; pip install jupyterlab)." >&2
-    exit 1
-  fi
+choice="${QKV_JUPYTER:-lab}"
+case "$choice" in
+  lab | built | classic) ;;
+  auto) choice=lab ;;
+  *) echo "lessons: QKV_JUPYTER=$choice: use lab (the default), built or classic." >&2; exit 2 ;;
+esac
+# A JupyterLab installed by the user comes first; otherwise the one built here (jupyterlab/).
+user_lab=""
+if [ "$choice" = lab ]; then
+  if command -v jupyter-lab >/dev/null 2>&1; then user_lab="$(command -v jupyter-lab)"; fi
 fi
 
-# With JupyterLab already there, Debian's classic Notebook is not needed: set up npm packages only.
-if ! bash scripts/setup.sh "$([ -n "$lab" ] && echo npm || echo lessons)"; then
+# With the user's own JupyterLab, only the npm packages are needed.
+if ! bash scripts/setup.sh "$([ -n "$user_lab" ] && echo npm || echo lessons)"; then
   echo "lessons: set-up failed (see above)." >&2
   exit 1
 fi
@@ -49,7 +53,8 @@ if [ ! -f "$ROOT/jupyter/kernels/tslab-qkv/kernel.json" ] || [ ! -x "$ROOT/node_
   exit 1
 fi
 
-args=(--ip=127.0.0.1 "--notebook-dir=${QKV_NOTEBOOK_DIR:-$ROOT/notebooks}")
+notebooks="${QKV_NOTEBOOK_DIR:-$ROOT/notebooks}"
+args=(--ip=127.0.0.1 "--notebook-dir=$notebooks")
 [ -n "${QKV_PORT:-}" ] && args+=("--port=$QKV_PORT" --port-retries=0)
 [ -n "${QKV_NO_BROWSER:-}" ] && args+=(--no-browser)
 [ "$(id -u)" = 0 ] && args+=(--allow-root) # e.g. a container; Jupyter refuses root otherwise
@@ -77,17 +82,27 @@ serve() {
     sleep 1 &
     wait $! # a trapped signal interrupts this wait at once
   done
-  wait "$server"
+  local code=0
+  wait "$server" || code=$?
+  exit "$code"
 }
 
-if [ -n "$lab" ]; then
-  echo "lessons: opening JupyterLab ($lab)"
-  serve "$lab" "${args[@]}"
+if [ -n "$user_lab" ]; then
+  echo "lessons: opening your JupyterLab ($user_lab)"
+  serve "$user_lab" "${args[@]}"
+fi
+if [ "$choice" != classic ]; then
+  echo "lessons: opening JupyterLab (built from npm in jupyterlab/; the first start builds it)"
+  lab_args=(--notebook-dir "$notebooks")
+  [ -n "${QKV_PORT:-}" ] && lab_args+=(--port "$QKV_PORT")
+  [ -n "${QKV_NO_BROWSER:-}" ] && lab_args+=(--no-browser)
+  export QKV_LAB_STATE="${QKV_LAB_STATE:-$ROOT/.jupyter/lab}"
+  serve bash jupyterlab/serve.sh "${lab_args[@]}"
 fi
 if [ ! -x /usr/bin/jupyter ]; then
   echo "lessons: no Jupyter found. Install Debian's classic Notebook: apt-get install -y jupyter-notebook python3-ipykernel" >&2
   exit 1
 fi
 # Debian's Jupyter runs under /usr/bin/python3; a python3 earlier on PATH may have no Jupyter.
-echo "lessons: opening the classic Jupyter Notebook (Debian's /usr/bin/jupyter; JupyterLab is not installed)"
+echo "lessons: opening the classic Jupyter Notebook (Debian's /usr/bin/jupyter)"
 serve /usr/bin/jupyter notebook "${args[@]}"

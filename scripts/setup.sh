@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Installs what the kit needs and is missing, offline-safe (npm registry + Debian apt only).
+# Installs what the kit needs and is missing, from the npm registry and Debian's apt only.
 #   scripts/setup.sh npm       npm packages only
-#   scripts/setup.sh lessons   Jupyter (classic Notebook from Debian) + npm packages
-#   scripts/setup.sh tests     the above + nbclient/nbconvert + Chromium for the browser test,
-#                              and numpy + PyTorch, which the cross-checks compare against
-# Safe to run again: it skips what is already there.
+#   scripts/setup.sh lessons   Debian's Jupyter packages + npm packages
+#   scripts/setup.sh tests     the above + what the tests use (nbclient, nbconvert, Chromium,
+#                              numpy and PyTorch for the cross-checks)
+# The Debian packages are listed once, in scripts/debian-packages.txt. Safe to run again: it skips
+# what is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,10 +15,13 @@ case "$want" in
   npm | lessons | tests) ;;
   *) echo "setup: unknown target '$want' (use npm, lessons or tests)" >&2; exit 2 ;;
 esac
-[ "$want" = npm ] || pkgs+=(jupyter-notebook python3-ipykernel)
-if [ "$want" = tests ]; then
-  pkgs+=(python3-nbclient jupyter-nbconvert chromium python3-numpy python3-torch)
-fi
+# "lessons" lines always (unless npm only); "tests" lines for the tests.
+while read -r target name _; do
+  case "$target" in
+    lessons) [ "$want" = npm ] || pkgs+=("$name") ;;
+    tests) [ "$want" = tests ] && pkgs+=("$name") ;;
+  esac
+done < <(grep -v '^\s*#' scripts/debian-packages.txt)
 
 missing=()
 for p in ${pkgs[@]+"${pkgs[@]}"}; do

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh clone: set-up, type checks, unit tests (Node's runner),
-# every notebook through the real tslab kernel, and the lessons in a real browser.
+# every notebook through the real tslab kernel, and the lessons in a real browser, in the classic
+# Notebook and in JupyterLab (built from npm once, in its own timed stage).
 # Each stage prints its own "N passed, N failed"; this exits non-zero if any stage failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +21,8 @@ stage typecheck npm run --silent typecheck
 stage unit npm test --silent
 stage notebooks npm run --silent test:notebooks
 stage browser npm run --silent test:browser
+stage jupyterlab-build npm run --silent build:lab
+stage browser-lab npm run --silent test:browser-lab
 
 echo
 if [ "${#failed[@]}" -gt 0 ]; then

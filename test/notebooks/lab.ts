@@ -1,7 +1,9 @@
 // The lessons in JupyterLab, in a real browser: the app of jupyterlab/ (built by
-// jupyterlab/build.sh, served by jupyterlab/serve.sh), driven by headless Chromium.
+// jupyterlab/build.sh, started through scripts/lessons.sh, the main command), driven by headless
+// Chromium. Which notebooks, and what each must show, comes from test/notebooks/notebooks.json,
+// the table the classic-Notebook browser test (browser.ts) and the headless runner read too.
 //
-//   npx tsx scripts/browser-lab.ts
+//   npm run test:browser-lab
 //
 // As a module it exports the pieces another test can reuse:
 //   startLabServer / stopLabServer  a server on 127.0.0.1, a free port and a fresh token; it must
@@ -10,8 +12,9 @@
 //   runLabNotebook                  open a notebook, Run → Run All Cells through the menu, wait for
 //                                   the kernel, and check what the learner sees;
 //   checkLabMath                    LaTeX in markdown renders (MathJax, bundled: no network).
-// Run directly, it builds the app if needed, copies the step 07 notebooks to artifacts/browser-lab/
-// (the committed notebooks never get outputs), checks them, and prints "N passed, N failed".
+// Run directly, it builds the app if needed, copies the table's notebooks to artifacts/browser-lab/
+// (the committed notebooks never get outputs), checks them on a fresh server, and prints
+// "N passed, N failed".
 // Screenshots go to screenshots/lab/ (git-ignored). Every request that would leave 127.0.0.1 is
 // blocked and reported.
 //
@@ -30,7 +33,7 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 /* eslint-disable @typescript-eslint/no-explicit-any */
 declare const document: any;
 
-const ROOT = path.resolve(__dirname, "..");
+const ROOT = path.resolve(__dirname, "..", "..");
 export const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
 export const CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
 
@@ -102,9 +105,20 @@ export async function startLabServer(opts: { notebookDir: string; stateDir: stri
   const port = await freePort();
   const token = randomBytes(24).toString("hex");
   fs.mkdirSync(opts.stateDir, { recursive: true });
-  const env: NodeJS.ProcessEnv = { ...process.env, JUPYTER_TOKEN: token, QKV_LAB_STATE: opts.stateDir, JUPYTER_PATH: path.join(ROOT, "jupyter") };
+  // Through the README's main command, forcing the JupyterLab built here (not one the machine
+  // may have), on a free port, with a fresh token and Jupyter's files in a fresh folder.
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    QKV_JUPYTER: "built",
+    QKV_NO_BROWSER: "1",
+    QKV_PORT: String(port),
+    QKV_NOTEBOOK_DIR: opts.notebookDir,
+    JUPYTER_TOKEN: token,
+    QKV_LAB_STATE: opts.stateDir,
+  };
   delete env.GPT2_SAFETENSORS; // the browser run uses the announced stand-in weights
-  const args = [path.join(ROOT, "jupyterlab", "serve.sh"), "--port", String(port), "--no-browser", "--notebook-dir", opts.notebookDir];
+  delete env.JUPYTER_PATH; // lessons.sh must register the kernel by itself
+  const args = [path.join(ROOT, "scripts", "lessons.sh")];
   // detached: its own process group, so a failed start can be killed whole.
   const proc = spawn("bash", args, { env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
   const log: string[] = [];
@@ -114,7 +128,7 @@ export async function startLabServer(opts: { notebookDir: string; stateDir: stri
   try {
     const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
     while (Date.now() < deadline) {
-      if (proc.exitCode !== null) throw new Error(`jupyterlab/serve.sh exited with ${proc.exitCode}:\n${log.join("")}`);
+      if (proc.exitCode !== null) throw new Error(`scripts/lessons.sh exited with ${proc.exitCode}:\n${log.join("")}`);
       const ok = await fetch(`${server.base}/api/status`, { headers: { Authorization: `token ${token}` } }).then((r) => r.ok, () => false);
       if (ok) {
         // Token auth must be on: no token, or a wrong one, is refused.
@@ -348,13 +362,12 @@ export async function checkLabMath(context: BrowserContext, base: string, token:
 // ---------------------------------------------------------------------------------------------
 // The driver: npx tsx scripts/browser-lab.ts
 
-const NOTEBOOKS: { file: string; expect: Expect }[] = [
-  { file: "step07-solution.ipynb", expect: { figures: 0, check: "pass" } },
-  { file: "step07-explore.ipynb", expect: { figures: 7, check: null } },
-  { file: "step07-exercise.ipynb", expect: { figures: 0, check: "not-implemented" } },
-];
+const NOTEBOOKS = (JSON.parse(fs.readFileSync(path.join(__dirname, "notebooks.json"), "utf8")) as { notebooks: ({ file: string } & Expect)[] }).notebooks.map((n) => ({
+  file: n.file,
+  expect: { figures: n.figures, check: n.check },
+}));
 
-/** A notebook with only a markdown cell, for the MathJax check (the lessons have no LaTeX yet). */
+/** A notebook with only a markdown cell, for the MathJax check, independent of any lesson's text. */
 function mathNotebook(): string {
   const cell = { cell_type: "markdown", metadata: {}, source: ["Scaled scores: $\\frac{q \\cdot k}{\\sqrt{d}}$, with $d = 64$.\n", "\n", "$$\\mathrm{softmax}\\left(\\frac{QK^\\top}{\\sqrt{d}}\\right)V$$\n"] };
   return JSON.stringify({ cells: [cell], metadata: { kernelspec: { name: "tslab-qkv", display_name: "TypeScript (tslab, Q/K/V lessons)", language: "typescript" } }, nbformat: 4, nbformat_minor: 5 }, null, 1);
