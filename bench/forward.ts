@@ -3,52 +3,24 @@
 //
 // All three produce q, k, v of shape [B, T, 768]. On tfjs-node, wasm and cpu, ops run eagerly
 // and synchronously, so the time of the call is the time of the work; nothing is read back.
-// Options: --quick (fewer shapes and repetitions, for a smoke run), --json FILE (write results).
+// Interleaved rounds (bench/rounds.ts), at least 11 per shape; a shape whose single call would
+// take more than 1.5 s is skipped unless --full. Ends with a Markdown table.
+// Options: --quick (fewer shapes, shorter budget), --full (every shape on every backend),
+// --json FILE (write the rows).
 import * as fs from "node:fs";
 import * as os from "node:os";
 import { tf, availableBackends, selectBackend, GPT2SingleHeadQKV, GPT2Config } from "../lib/index";
+import { fmtMs, markdownTable, pairedRatio, timeRounds } from "./rounds";
+import type { Timing } from "./rounds";
 
 const C = 768;
 const quick = process.argv.includes("--quick");
+const full = process.argv.includes("--full");
 const jsonAt = process.argv.indexOf("--json");
 const SHAPES: [number, number][] = quick ? [[1, 8], [1, 128]] : [[1, 8], [1, 128], [1, 1024], [4, 1024]];
-const BUDGET_MS = quick ? 300 : 2000; // time spent measuring one (formulation, shape, backend)
-const SKIP_OVER_MS = quick ? 1000 : 8000; // skip a shape whose single call would take longer than this
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
-/** Warm up once, then repeat until the budget is spent (3 to 200 times); median ms. */
-function time(fn: () => void): { ms: number; reps: number } {
-  return timeRounds([fn])[0];
-}
-
-/**
- * Time several formulations of the same work fairly: warm each up, then run them in
- * alternating rounds (A B C A B C …) so that drift in clock speed or background load
- * falls on all of them alike. Median ms per formulation.
- */
-function timeRounds(fns: (() => void)[]): { ms: number; reps: number }[] {
-  let slowest = 0;
-  for (const fn of fns) {
-    const t = performance.now();
-    fn();
-    slowest = Math.max(slowest, performance.now() - t);
-  }
-  const reps = Math.max(3, Math.min(200, Math.floor(BUDGET_MS / Math.max(slowest, 1e-3))));
-  const samples = fns.map(() => [] as number[]);
-  for (let i = 0; i < reps; i++) {
-    fns.forEach((fn, j) => {
-      const t = performance.now();
-      fn();
-      samples[j].push(performance.now() - t);
-    });
-  }
-  return samples.map((s) => ({ ms: median(s), reps }));
-}
+const BUDGET_MS = quick ? 500 : 6000; // time spent measuring one shape on one backend (all formulations)
+const SKIP_OVER_MS = full ? Infinity : quick ? 500 : 1500; // skip a shape whose single call would take longer
+const time = (fn: () => void): Timing => timeRounds([fn], { budgetMs: BUDGET_MS, minReps: quick ? 3 : 5 })[0];
 
 /** The plain-TypeScript baseline: y = x·W + b with an i-k-j loop order (row-major friendly). */
 function plainLoop(x: Float32Array, w: Float32Array, b: Float32Array, rows: number): Float32Array[] {
@@ -67,7 +39,7 @@ function plainLoop(x: Float32Array, w: Float32Array, b: Float32Array, rows: numb
   return parts;
 }
 
-interface Row { backend: string; shape: string; formulation: string; ms: number | null; gflops: number | null; reps: number; note?: string }
+interface Row { backend: string; shape: string; formulation: string; ms: number | null; p25?: number; p75?: number; gflops: number | null; reps: number; note?: string; libOverRaw?: number }
 
 async function main(): Promise<void> {
   await selectBackend(undefined, { log: (l) => console.log(`# ${l}`) });
@@ -77,7 +49,7 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   const record = (r: Row) => {
     rows.push(r);
-    const ms = r.ms === null ? "skipped" : r.ms.toFixed(3).padStart(10);
+    const ms = r.ms === null ? "   skipped" : r.ms.toFixed(3).padStart(10);
     const gf = r.gflops === null ? "" : r.gflops.toFixed(2).padStart(7);
     console.log(`${r.backend.padEnd(10)} ${r.shape.padEnd(10)} ${r.formulation.padEnd(34)} ${ms} ms ${gf} GFLOP/s  (${r.reps} reps)${r.note ? "  " + r.note : ""}`);
   };
@@ -104,18 +76,18 @@ async function main(): Promise<void> {
         ["raw matMul + add + split", () => tf.dispose(tf.tidy(() => tf.split(tf.add(tf.matMul(x2, W), b), 3, 1).map((t) => tf.reshape(t, [B, T, C]))))],
         ["raw fused.matMul(bias) + split", () => tf.dispose(tf.tidy(() => tf.split(tf.fused.matMul({ a: x2, b: W, bias: b }), 3, 1).map((t) => tf.reshape(t, [B, T, C]))))],
       ];
-      const results = new Map<string, number>();
-      const timings = timeRounds(candidates.map(([, fn]) => fn));
+      const timings = timeRounds(candidates.map(([, fn]) => fn), { budgetMs: BUDGET_MS, minReps: quick ? 3 : 11 });
       for (const [i, [name]] of candidates.entries()) {
-        const { ms, reps } = timings[i];
-        results.set(name, ms);
-        record({ backend, shape, formulation: name, ms, gflops: flops / (ms * 1e6), reps });
+        const { ms, p25, p75, reps } = timings[i];
+        record({ backend, shape, formulation: name, ms, p25, p75, gflops: flops / (ms * 1e6), reps });
         lastMsPerFlop = Math.max(lastMsPerFlop, ms / flops);
       }
       if (tf.memory().numTensors !== start) throw new Error(`bench leaked ${tf.memory().numTensors - start} tensors`);
-      const lib = results.get(candidates[0][0])!;
-      const raw = Math.min(...candidates.slice(1).map(([n]) => results.get(n)!));
-      console.log(`${"".padEnd(21)} lib / best raw = ${(lib / raw).toFixed(3)} (${lib <= raw * 1.1 ? "within" : "OVER"} the 10% budget)`);
+      // The best raw formulation, and the lib against it round by round.
+      const best = timings[1].ms <= timings[2].ms ? 1 : 2;
+      const ratio = pairedRatio(timings[0], timings[best]);
+      rows[rows.length - 3].libOverRaw = ratio;
+      console.log(`${"".padEnd(21)} lib / best raw (median of per-round ratios) = ${ratio.toFixed(3)} (${ratio <= 1.1 ? "within" : "OVER"} the 10% budget)`);
       tf.dispose([x, x2]);
     }
     model.dispose();
@@ -134,11 +106,25 @@ async function main(): Promise<void> {
         continue;
       }
       const x = new Float32Array(B * T * C).map(() => Math.random());
-      const { ms, reps } = time(() => plainLoop(x, w, bias, B * T));
+      const { ms, p25, p75, reps } = time(() => plainLoop(x, w, bias, B * T));
       msPerFlop = ms / flops;
-      record({ backend: "plain-ts", shape, formulation: "i-k-j loops, Float32Array", ms, gflops: flops / (ms * 1e6), reps });
+      record({ backend: "plain-ts", shape, formulation: "i-k-j loops, Float32Array", ms, p25, p75, gflops: flops / (ms * 1e6), reps });
     }
   }
+  // One row per (backend, shape): the lib, the best raw formulation, and the ratio between them.
+  const table: string[][] = [];
+  for (const r of rows) {
+    if (r.formulation.startsWith("lib") && r.ms !== null) {
+      const raws = rows.filter((q) => q.backend === r.backend && q.shape === r.shape && q.formulation.startsWith("raw") && q.ms !== null);
+      const raw = raws.reduce((a, b) => (a.ms! <= b.ms! ? a : b));
+      table.push([r.backend, r.shape, `${fmtMs(r.ms)} (${fmtMs(r.p25!)}–${fmtMs(r.p75!)})`, `${r.gflops!.toFixed(1)}`, fmtMs(raw.ms!), (r.libOverRaw ?? r.ms / raw.ms!).toFixed(2), String(r.reps)]);
+    } else if (r.ms === null && r.formulation === "(all)") {
+      table.push([r.backend, r.shape, `skipped (${r.note})`, "", "", "", ""]);
+    } else if (r.backend === "plain-ts") {
+      table.push([r.backend, r.shape, r.ms === null ? `skipped (${r.note})` : `${fmtMs(r.ms)} (${fmtMs(r.p25!)}–${fmtMs(r.p75!)})`, r.gflops === null ? "" : r.gflops.toFixed(2), "", "", String(r.reps)]);
+    }
+  }
+  console.log(`\n${markdownTable(["backend", "[B, T]", "lib forward, ms: median (p25–p75)", "GFLOP/s", "best raw tfjs, ms", "lib / raw", "rounds"], table)}`);
   if (jsonAt > 0 && process.argv[jsonAt + 1]) fs.writeFileSync(process.argv[jsonAt + 1], JSON.stringify(rows, null, 2));
 }
 
