@@ -17,7 +17,7 @@ if (require.main === module) {
   const args = process.argv.slice(2);
   const at = args.indexOf("--out");
   const out = at >= 0 && args[at + 1] ? path.resolve(args[at + 1]) : undefined;
-  const named = args.filter((a, i) => !a.startsWith("--") && i !== at + 1).map((a) => normalizeStep(a) ?? a);
+  const named = args.filter((a, i) => !a.startsWith("--") && !(at >= 0 && i === at + 1)).map((a) => normalizeStep(a) ?? a);
   const steps = named.length ? named : stepIds();
   if (out && steps.length !== 1) {
     console.error("--out needs exactly one step: npm run make-reference -- 07 --out file.safetensors");

@@ -66,7 +66,7 @@ export function expectedFor(spec: StepSpec, ref: ReferenceData, run: ForwardRun,
 
 function diagnose(spec: StepSpec, ref: ReferenceData, run: ForwardRun & { call: { kind: "value"; value: Returned } }, config: GPT2Config): Diagnosis[] {
   const { input, outputs } = expectedFor(spec, ref, run, config);
-  return spec.diagnose(run.call.value, spec.context({ input, outputs, params: ref.params, dims: run.dims, config }));
+  return spec.diagnose(run.call.value, spec.context({ input, outputs, params: ref.params, dims: run.dims, config, label: run.label }));
 }
 
 const NUMBER_WORDS = ["no", "one", "two", "three", "four"];
@@ -233,6 +233,7 @@ export function judge(input: JudgeInput): CheckResult {
     rows.push(...found.map(diagnosisRow));
   }
   rows.push(...figures.rows);
+  for (const p of spec.probes) if (p.judged) rows.push(probeRow(spec, ref, obs, p.label, p.judged, config));
 
   // ---- a fresh input, made for this run: no stored answer can pass it
   const fresh = obs.runs.find((r) => r.label === "fresh");
@@ -285,7 +286,7 @@ function freshRow(spec: StepSpec, ref: ReferenceData, run: ForwardRun, config: G
   for (const c of cs) if (c && !(c.maxDiff <= worst)) worst = finite(c.maxDiff) ? c.maxDiff : Infinity;
   const names = spec.outputs.names.join(", ");
   if (allOk(cs)) return pass("new input", `${names} on ${what}: TENSOR OK, maxdiff = ${worst === 0 ? "0" : worst.toExponential(1).replace(/e\+?/, "e")}`);
-  if (!referenceOk) return fail("new input", "mismatch", `On ${what}, ${names} are wrong too (see the diagnosis).`);
+  if (!referenceOk) return fail("new input", "mismatch", `On ${what}, ${names} ${spec.outputs.names.length > 1 ? "are" : "is"} wrong too (see the diagnosis).`);
   const bad = cs.map((c, i) => (c && c.ok ? "" : `${spec.outputs.names[i]} ${c ? tensorLine(c).replace(/^TENSOR /, "is ") : "is not a tensor of the right shape"}`)).filter(Boolean);
   const extra = diagnose(spec, ref, run as ForwardRun & { call: { kind: "value"; value: Returned } }, config).filter((f) => f.code !== "unrecognised");
   return fail(
@@ -295,6 +296,31 @@ function freshRow(spec: StepSpec, ref: ReferenceData, run: ForwardRun, config: G
       (extra.length ? ` On that input: ${extra.map((f) => `${f.title}: ${f.detail}`).join(" ")}` : ""),
     { title: "Works on the saved input only" },
   );
+}
+
+/** A probe with a row of its own: its input (say, a large one) against the reference, at its tolerance. */
+function probeRow(spec: StepSpec, ref: ReferenceData, obs: Observations, label: string, judged: { atol: number; rtol: number; what: string }, config: GPT2Config): CheckRow {
+  const run = obs.runs.find((r) => r.label === label);
+  if (!run) return fail(label, "not-run", `not run: forward did not return on the reference input`);
+  if (run.call.kind !== "value") {
+    const why = run.call.kind === "threw" ? `threw ${describeError(run.call.error)}` : "did not finish";
+    return fail(label, "probe-failed", `On ${judged.what}, forward ${why}.`);
+  }
+  const { outputs } = expectedFor(spec, ref, run, config);
+  const items = outputItems(spec, run.call.value);
+  const shape = spec.outputs.shape(run.dims);
+  const cs = spec.outputs.names.map((_, i) => {
+    const it = items?.[i];
+    return it && it.values && it.shape && it.shape.join(",") === shape.join(",") ? compare(it.values, outputs[i], judged.atol, judged.rtol) : null;
+  });
+  const names = spec.outputs.names.join(", ");
+  if (allOk(cs)) return pass(label, `${names} on ${judged.what}: ${tensorLine(cs.reduce((a, b) => (a!.maxDiff >= b!.maxDiff ? a : b))!)} (atol ${judged.atol}, rtol ${judged.rtol})`);
+  const found = diagnose(spec, ref, run as ForwardRun & { call: { kind: "value"; value: Returned } }, config);
+  const first = found[0];
+  return fail(label, first?.code ?? "mismatch", `On ${judged.what}: ${first ? `${first.title}: ${first.detail}` : `${names} ${cs.map((c) => (c ? tensorLine(c) : "not comparable")).join("; ")}`}`, {
+    title: first?.title ?? "Wrong on a large input",
+    fix: first?.fix,
+  });
 }
 
 function repeatRow(rep: NonNullable<Observations["repeat"]>): CheckRow {

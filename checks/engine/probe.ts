@@ -105,9 +105,11 @@ export async function probe(spec: StepSpec, Impl: unknown, ref: ReferenceData, c
     repeat: null,
   };
 
-  // Every tensor made below, by us or the learner, is freed at the end: plain tensors by the
-  // scope, and variables (which scopes do not track) by name.
+  // Every tensor made below, by us or the learner, is freed at the end: variables (which scopes do
+  // not track) by name, and every other tensor by a list of all that the engine made meanwhile.
+  // A scope alone is not enough: tensors the learner's code passes to tf.keep outlive it.
   const variablesBefore = new Set(Object.keys(tf.engine().state.registeredVariables));
+  const stopRecording = recordNewTensors();
   tf.engine().startScope();
   let instance: unknown;
   try {
@@ -206,9 +208,31 @@ export async function probe(spec: StepSpec, Impl: unknown, ref: ReferenceData, c
       // a learner's own dispose() that throws; the scope below still frees plain tensors
     }
     tf.engine().endScope();
+    for (const t of stopRecording()) if (!t.isDisposed && !(t instanceof tf.Variable)) t.dispose();
     const variables = tf.engine().state.registeredVariables;
     for (const v of Object.keys(variables)) {
       if (!variablesBefore.has(v) && !variables[v].isDisposed) variables[v].dispose();
     }
   }
+}
+
+/**
+ * Start listing every tensor the engine makes (its trackTensor, which every new tensor passes
+ * through); the returned function stops and gives the list.
+ */
+function recordNewTensors(): () => tf.Tensor[] {
+  type Track = (t: tf.Tensor, backend: unknown) => void;
+  const engine = tf.engine() as unknown as { trackTensor: Track };
+  const own = Object.prototype.hasOwnProperty.call(engine, "trackTensor");
+  const original = engine.trackTensor;
+  const made: tf.Tensor[] = [];
+  engine.trackTensor = function (this: unknown, t: tf.Tensor, backend: unknown) {
+    made.push(t);
+    return original.call(this, t, backend);
+  };
+  return () => {
+    if (own) engine.trackTensor = original;
+    else delete (engine as { trackTensor?: Track }).trackTensor;
+    return made;
+  };
 }

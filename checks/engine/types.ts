@@ -218,6 +218,11 @@ export interface ProbeSpec {
   seedOffset: number;
   /** Run it only when the reference call ended like this. */
   when: "always" | "threw";
+  /**
+   * A check row of its own (named `label`), comparing the output with the reference at this
+   * tolerance; `what` says what the input is ("x × 30, where unstable softmaxes overflow").
+   */
+  judged?: { atol: number; rtol: number; what: string };
 }
 
 /** What forward must return. */
@@ -255,7 +260,7 @@ export interface StepSpec<Ctx = unknown> {
   structure(snapshot: Snapshot, config: GPT2Config): StructureVerdict;
   outputs: OutputContract;
   /** Step-specific context for the diagnosis (candidates built from the reference). */
-  context(ref: { input: ArrayLike<number>; outputs: ArrayLike<number>[]; params: Record<string, Float32Array>; dims: Dims; config: GPT2Config }): Ctx;
+  context(ref: { input: ArrayLike<number>; outputs: ArrayLike<number>[]; params: Record<string, Float32Array>; dims: Dims; config: GPT2Config; label: string }): Ctx;
   /** Name the mistakes in what forward returned; [] when it is right. */
   diagnose(returned: Returned, ctx: Ctx): Diagnosis[];
   /** Every diagnosis code `diagnose` can give (tests require a fixture for each). */
