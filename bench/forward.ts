@@ -7,6 +7,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import { tf, availableBackends, selectBackend, GPT2SingleHeadQKV, GPT2Config } from "../lib/index";
+import { timeRounds } from "./timing";
 
 const C = 768;
 const quick = process.argv.includes("--quick");
@@ -15,39 +16,9 @@ const SHAPES: [number, number][] = quick ? [[1, 8], [1, 128]] : [[1, 8], [1, 128
 const BUDGET_MS = quick ? 300 : 2000; // time spent measuring one (formulation, shape, backend)
 const SKIP_OVER_MS = quick ? 1000 : 8000; // skip a shape whose single call would take longer than this
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
 /** Warm up once, then repeat until the budget is spent (3 to 200 times); median ms. */
 function time(fn: () => void): { ms: number; reps: number } {
-  return timeRounds([fn])[0];
-}
-
-/**
- * Time several formulations of the same work fairly: warm each up, then run them in
- * alternating rounds (A B C A B C …) so that drift in clock speed or background load
- * falls on all of them alike. Median ms per formulation.
- */
-function timeRounds(fns: (() => void)[]): { ms: number; reps: number }[] {
-  let slowest = 0;
-  for (const fn of fns) {
-    const t = performance.now();
-    fn();
-    slowest = Math.max(slowest, performance.now() - t);
-  }
-  const reps = Math.max(3, Math.min(200, Math.floor(BUDGET_MS / Math.max(slowest, 1e-3))));
-  const samples = fns.map(() => [] as number[]);
-  for (let i = 0; i < reps; i++) {
-    fns.forEach((fn, j) => {
-      const t = performance.now();
-      fn();
-      samples[j].push(performance.now() - t);
-    });
-  }
-  return samples.map((s) => ({ ms: median(s), reps }));
+  return timeRounds([fn], BUDGET_MS)[0];
 }
 
 /** The plain-TypeScript baseline: y = x·W + b with an i-k-j loop order (row-major friendly). */
@@ -105,7 +76,7 @@ async function main(): Promise<void> {
         ["raw fused.matMul(bias) + split", () => tf.dispose(tf.tidy(() => tf.split(tf.fused.matMul({ a: x2, b: W, bias: b }), 3, 1).map((t) => tf.reshape(t, [B, T, C]))))],
       ];
       const results = new Map<string, number>();
-      const timings = timeRounds(candidates.map(([, fn]) => fn));
+      const timings = timeRounds(candidates.map(([, fn]) => fn), BUDGET_MS);
       for (const [i, [name]] of candidates.entries()) {
         const { ms, reps } = timings[i];
         results.set(name, ms);
