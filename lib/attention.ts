@@ -136,22 +136,30 @@ export class GPT2Attention extends CAttnModule {
   readonly n_head: number;
   readonly c_proj: Linear;
 
-  constructor(config: GPT2Config = new GPT2Config(), options: { seed?: number } = {}) {
+  constructor(config: GPT2Config = new GPT2Config(), options: { seed?: number; initStd?: number } = {}) {
     super(config, options); // c_attn: W (C, 3C), b (3C)
     this.n_head = this.config.n_head;
-    this.c_proj = new Linear(this.n_embd, this.n_embd, { seed: options.seed === undefined ? undefined : options.seed + 1 }); // W: (C, C), b: (C)
+    const seed = options.seed === undefined ? undefined : options.seed + 1;
+    this.c_proj = new Linear(this.n_embd, this.n_embd, { seed, initStd: options.initStd }); // W: (C, C), b: (C)
   }
 
-  /** x: [B, T, n_embd] → y: [B, T, n_embd]. */
-  forward(x: tf.Tensor): tf.Tensor3D {
+  /**
+   * x: [B, T, n_embd] → y: [B, T, n_embd]. With a `cache`, x holds only the new positions: their
+   * keys and values are appended to the cache and they attend to everything in it.
+   */
+  forward(x: tf.Tensor, cache?: KVCacheLayer): tf.Tensor3D {
     expectBTC(x, this.n_embd, "GPT2Attention.forward");
     const [B, T, C] = x.shape;
+    if (cache && cache.length > 0 && cache.batch !== B) {
+      throw new Error(`GPT2Attention.forward: the KV cache holds ${cache.batch} sequences but x has ${B}; use one cache per batch of sequences.`);
+    }
     const nh = this.n_head;
     const hs = C / nh;
     return tf.tidy(() => {
-      const [q, k, v] = this.projectQKV(x).map(
+      let [q, k, v] = this.projectQKV(x).map(
         (t) => tf.transpose(tf.reshape(t, [B, T, nh, hs]), [0, 2, 1, 3]), // (B, nh, T, hs)
       );
+      if (cache) [k, v] = cache.append(k, v); // (B, nh, T_past + T, hs)
       const y = causalAttention(q, k, v); // (B, nh, T, hs)
       const merged = tf.reshape(tf.transpose(y, [0, 2, 1, 3]), [B, T, C]); // (B, T, C)
       return this.c_proj.forward(merged) as tf.Tensor3D; // (B, T, C)
@@ -170,5 +178,39 @@ export class GPT2Attention extends CAttnModule {
    */
   static fromPretrained(stateDict: Record<string, tf.Tensor>, layer = 0, config?: GPT2Config): GPT2Attention {
     return attnFromPretrained(stateDict, layer, config, true, (c) => new GPT2Attention(c));
+  }
+}
+
+/**
+ * One attention block's keys and values so far, each (B, nh, T_past, hs). Generation feeds the
+ * prompt once, then one token at a time: each new token's query attends to the cached keys, so it
+ * costs one position instead of the whole prefix again. dispose() when done.
+ */
+export class KVCacheLayer {
+  k: tf.Tensor | null = null; // (B, nh, T_past, hs)
+  v: tf.Tensor | null = null; // (B, nh, T_past, hs)
+
+  /** Positions held so far. */
+  get length(): number {
+    return this.k ? (this.k.shape[2] as number) : 0;
+  }
+
+  /** Sequences held (B); 0 while empty. */
+  get batch(): number {
+    return this.k ? this.k.shape[0] : 0;
+  }
+
+  /** Append new (B, nh, T, hs) keys and values; returns all of them so far. They outlive the caller's tidy. */
+  append(k: tf.Tensor, v: tf.Tensor): [tf.Tensor, tf.Tensor] {
+    const [oldK, oldV] = [this.k, this.v];
+    this.k = tf.keep(oldK ? tf.concat([oldK, k], 2) : k); // (B, nh, T_past + T, hs)
+    this.v = tf.keep(oldV ? tf.concat([oldV, v], 2) : v);
+    tf.dispose([oldK, oldV].filter((t): t is tf.Tensor => t !== null));
+    return [this.k, this.v];
+  }
+
+  dispose(): void {
+    tf.dispose([this.k, this.v].filter((t): t is tf.Tensor => t !== null));
+    this.k = this.v = null;
   }
 }

@@ -14,11 +14,11 @@ export class CAttnModule extends Module {
   readonly n_embd: number;
   readonly c_attn: Linear;
 
-  constructor(config: GPT2Config = new GPT2Config(), options: { seed?: number } = {}) {
+  constructor(config: GPT2Config = new GPT2Config(), options: { seed?: number; initStd?: number } = {}) {
     super();
     this.config = config instanceof GPT2Config ? config : new GPT2Config(config as Record<string, unknown>);
     this.n_embd = this.config.n_embd;
-    this.c_attn = new Linear(this.n_embd, 3 * this.n_embd, { bias: true, seed: options.seed }); // W: (C, 3C), b: (3C)
+    this.c_attn = new Linear(this.n_embd, 3 * this.n_embd, { bias: true, seed: options.seed, initStd: options.initStd }); // W: (C, 3C), b: (3C)
   }
 
   /** x: [batch, seq, n_embd] (already checked) → [q, k, v], each [batch, seq, n_embd]. */

@@ -34,21 +34,22 @@ export function prefixFor(stateDict: Record<string, unknown>, name: string, laye
 /**
  * `wanted` maps each module parameter name to the checkpoint key it comes from and the shape it
  * must have. Every key is looked up and every shape compared first; all problems are reported
- * together, naming `source`, the key and both shapes. Returns the tensors under the module's
- * names, ready for `loadStateDict` (the caller still owns them).
+ * together, naming `source`, the key and both shapes. Returns the entries under the module's
+ * names, ready for `loadStateDict` (the caller still owns them). Entries are tensors, or anything
+ * with a shape, such as the entries of a safetensors header (checked before any data is read).
  */
-export function takeChecked(
-  stateDict: Record<string, tf.Tensor>,
+export function takeChecked<T extends { shape: readonly number[] }>(
+  stateDict: Record<string, T>,
   wanted: Record<string, { key: string; shape: number[] }>,
   source = "this state dict",
-): Record<string, tf.Tensor> {
-  const out: Record<string, tf.Tensor> = {};
+): Record<string, T> {
+  const out: Record<string, T> = {};
   const problems: string[] = [];
   for (const [name, { key, shape }] of Object.entries(wanted)) {
     const t = stateDict[key];
-    if (!(t instanceof tf.Tensor)) {
+    if (t === undefined || t === null || !Array.isArray(t.shape)) {
       problems.push(`"${key}" is ${t === undefined ? "missing" : "not a tensor"} (expected shape ${shapeText(shape)})`);
-    } else if (!tf.util.arraysEqual(t.shape, shape)) {
+    } else if (!tf.util.arraysEqual(t.shape as number[], shape)) {
       problems.push(`"${key}" has shape ${shapeText(t.shape)}, expected ${shapeText(shape)}`);
     } else {
       out[name] = t;
