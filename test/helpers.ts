@@ -1,5 +1,6 @@
 // Small helpers shared by the lib tests: seeded data and a float64 reference that does not use tfjs.
 import { gaussianFloat32 } from "../checks/seeded";
+import type { GPT2ConfigFields } from "../lib/config";
 
 /** n samples of N(0, std²), rounded to float32 (what a tensor will hold). Same seeded generator as the checks' reference. */
 export function normals(n: number, std: number, seed: number): Float32Array {
@@ -136,4 +137,86 @@ export function maskBufferEntry(n: number): { shape: number[]; data: Float32Arra
   const data = new Float32Array(n * n);
   for (let i = 0; i < n; i++) data.fill(1, i * n, i * n + i + 1);
   return { shape: [1, 1, n, n], data };
+}
+
+/** The sizes a GPT-2 reference needs: GPT2Config's fields (a type only: this file stays free of tfjs). */
+export type GPT2Sizes = GPT2ConfigFields;
+
+type Entries = Record<string, { shape: number[]; data: Float32Array }>;
+
+/**
+ * Seeded GPT-2 weights in Hugging Face's layout and names (wte.weight, h.0.attn.c_attn.weight, ...,
+ * ln_f.bias), with LayerNorm weights near 1 and non-zero biases so that no term vanishes.
+ * `prefix` is prepended to every name; `maskBuffers` adds the h.{i}.attn.bias buffers older exports carry.
+ */
+export function gpt2Entries(c: GPT2Sizes, seed: number, options: { prefix?: string; maskBuffers?: boolean } = {}): Entries {
+  const C = c.n_embd;
+  const p = options.prefix ?? "";
+  let s = seed;
+  const norm = (shape: number[], std: number, mean = 0) => ({ shape, data: normals(shape.reduce((a, b) => a * b, 1), std, s++).map((x) => x + mean) });
+  const out: Entries = { [`${p}wte.weight`]: norm([c.vocab_size, C], 0.5), [`${p}wpe.weight`]: norm([c.n_positions, C], 0.2) };
+  for (let i = 0; i < c.n_layer; i++) {
+    const h = `${p}h.${i}.`;
+    Object.assign(out, attnEntries(attnWeights(C, s), C, `${h}attn.`));
+    s += 4;
+    out[`${h}ln_1.weight`] = norm([C], 0.1, 1);
+    out[`${h}ln_1.bias`] = norm([C], 0.1);
+    out[`${h}ln_2.weight`] = norm([C], 0.1, 1);
+    out[`${h}ln_2.bias`] = norm([C], 0.1);
+    out[`${h}mlp.c_fc.weight`] = norm([C, 4 * C], 1 / Math.sqrt(C));
+    out[`${h}mlp.c_fc.bias`] = norm([4 * C], 0.1);
+    out[`${h}mlp.c_proj.weight`] = norm([4 * C, C], 1 / Math.sqrt(4 * C));
+    out[`${h}mlp.c_proj.bias`] = norm([C], 0.1);
+    if (options.maskBuffers) out[`${h}attn.bias`] = maskBufferEntry(c.n_positions);
+  }
+  out[`${p}ln_f.weight`] = norm([C], 0.1, 1);
+  out[`${p}ln_f.bias`] = norm([C], 0.1);
+  return out;
+}
+
+/** LayerNorm over rows of width C in float64. */
+function layerNormF64(x: ArrayLike<number>, w: Float32Array, b: Float32Array, rows: number, C: number, eps: number): Float64Array {
+  const y = new Float64Array(rows * C);
+  for (let r = 0; r < rows; r++) {
+    let mean = 0;
+    for (let i = 0; i < C; i++) mean += x[r * C + i] / C;
+    let variance = 0;
+    for (let i = 0; i < C; i++) variance += (x[r * C + i] - mean) ** 2 / C;
+    for (let i = 0; i < C; i++) y[r * C + i] = ((x[r * C + i] - mean) / Math.sqrt(variance + eps)) * w[i] + b[i];
+  }
+  return y;
+}
+
+/**
+ * GPT-2's forward pass in float64 with plain loops: ids [B][T] → logits [B, T, vocab_size],
+ * from weights named as in the checkpoint (no prefix).
+ */
+export function gpt2F64(ids: number[][], c: GPT2Sizes, e: Entries): Float64Array {
+  const [B, T, C, V] = [ids.length, ids[0].length, c.n_embd, c.vocab_size];
+  const rows = B * T;
+  let x: Float64Array = new Float64Array(rows * C);
+  for (let b = 0; b < B; b++)
+    for (let t = 0; t < T; t++)
+      for (let i = 0; i < C; i++) x[(b * T + t) * C + i] = e["wte.weight"].data[ids[b][t] * C + i] + e["wpe.weight"].data[t * C + i];
+  const add = (a: Float64Array, d: Float64Array) => a.map((v, i) => v + d[i]);
+  for (let l = 0; l < c.n_layer; l++) {
+    const w = (name: string) => e[`h.${l}.${name}`].data;
+    const a = attentionBlockF64(layerNormF64(x, w("ln_1.weight"), w("ln_1.bias"), rows, C, c.layer_norm_epsilon), B, T, C, c.n_head, {
+      cAttnW: w("attn.c_attn.weight"), cAttnB: w("attn.c_attn.bias"), cProjW: w("attn.c_proj.weight"), cProjB: w("attn.c_proj.bias"),
+    });
+    x = add(x, a);
+    const hidden = linearF64(layerNormF64(x, w("ln_2.weight"), w("ln_2.bias"), rows, C, c.layer_norm_epsilon), w("mlp.c_fc.weight"), w("mlp.c_fc.bias"), rows, C, 4 * C);
+    const gelu = hidden.map((v) => 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3))));
+    x = add(x, linearF64(gelu, w("mlp.c_proj.weight"), w("mlp.c_proj.bias"), rows, 4 * C, C));
+  }
+  const h = layerNormF64(x, e["ln_f.weight"].data, e["ln_f.bias"].data, rows, C, c.layer_norm_epsilon);
+  const logits = new Float64Array(rows * V);
+  const wte = e["wte.weight"].data;
+  for (let r = 0; r < rows; r++)
+    for (let v = 0; v < V; v++) {
+      let s = 0;
+      for (let i = 0; i < C; i++) s += h[r * C + i] * wte[v * C + i];
+      logits[r * V + v] = s;
+    }
+  return logits;
 }
