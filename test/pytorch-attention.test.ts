@@ -13,7 +13,7 @@ import * as path from "node:path";
 import { tf, GPT2Attention, GPT2SingleHeadAttention, loadSafetensors, saveSafetensors } from "../lib/index";
 import { everyBackend } from "./backends";
 import { normals, compare, attnWeights, attnEntries, maskBufferEntry } from "./helpers";
-import { torchFixture, torchRan, readF32 } from "./torch";
+import { torchFixture, torchRan, readF32, HF_GPT2_PY } from "./torch";
 
 // Float32 against another framework's float32: atol = rtol = 1e-4, as for c_attn.
 const ATOL = 1e-4;
@@ -22,51 +22,16 @@ const [C, NH] = [768, 12];
 const LENGTHS = [7, 40];
 const B = 2;
 
-const PYTHON = `
-import sys, json, struct, numpy as np, torch
+const PYTHON = HF_GPT2_PY + `
 d, B, C, nh = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 lengths = [int(t) for t in sys.argv[5].split(",")]
-
-def load_safetensors(path):
-    raw = open(path, "rb").read()
-    n = struct.unpack("<Q", raw[:8])[0]
-    out = {}
-    for name, e in json.loads(raw[8:8 + n]).items():
-        if name == "__metadata__":
-            continue
-        assert e["dtype"] == "F32", e
-        a, b = e["data_offsets"]
-        out[name] = torch.from_numpy(np.frombuffer(raw[8 + n + a:8 + n + b], dtype="<f4").copy()).view(e["shape"])
-    return out
-
 sd = load_safetensors(d + "/attn.safetensors")
-
-def conv1d(x, w, b):  # transformers.pytorch_utils.Conv1D.forward
-    size_out = x.size()[:-1] + (w.size(1),)
-    return torch.addmm(b, x.view(-1, x.size(-1)), w).view(size_out)
-
-def gpt2_attention(x, nh, proj=True):  # transformers' GPT2Attention.forward (eval mode: no dropout)
-    B, T, C = x.shape
-    hs = C // nh
-    query, key, value = conv1d(x, sd["h.0.attn.c_attn.weight"], sd["h.0.attn.c_attn.bias"]).split(C, dim=2)
-    split_heads = lambda t: t.view(B, T, nh, hs).permute(0, 2, 1, 3)   # _split_heads: (B, nh, T, hs)
-    query, key, value = split_heads(query), split_heads(key), split_heads(value)
-    attn = torch.matmul(query, key.transpose(-1, -2))                    # _attn
-    attn = attn / torch.full([], value.size(-1) ** 0.5, dtype=attn.dtype)
-    q_len, k_len = query.size(-2), key.size(-2)
-    causal_mask = sd["h.0.attn.bias"][:, :, k_len - q_len:k_len, :k_len].bool()
-    mask_value = torch.full([], torch.finfo(attn.dtype).min, dtype=attn.dtype)
-    attn = torch.where(causal_mask, attn, mask_value)
-    attn = torch.nn.functional.softmax(attn, dim=-1)
-    y = torch.matmul(attn, value)
-    y = y.permute(0, 2, 1, 3).contiguous().view(B, T, C)                 # _merge_heads
-    return conv1d(y, sd["h.0.attn.c_proj.weight"], sd["h.0.attn.c_proj.bias"]) if proj else y
 
 with torch.no_grad():
     for T in lengths:
         x = torch.from_numpy(np.fromfile(f"{d}/x{T}.f32", dtype="<f4").reshape(B, T, C))
-        gpt2_attention(x, nh).numpy().astype("<f4").tofile(f"{d}/y{T}.f32")
-        gpt2_attention(x, 1, proj=False).numpy().astype("<f4").tofile(f"{d}/single{T}.f32")
+        gpt2_attention(x, sd, "h.0.attn.", nh).numpy().astype("<f4").tofile(f"{d}/y{T}.f32")
+        gpt2_attention(x, sd, "h.0.attn.", 1, proj=False).numpy().astype("<f4").tofile(f"{d}/single{T}.f32")
 print(torch.__version__)
 `;
 
