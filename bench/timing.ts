@@ -16,7 +16,8 @@ export function median(xs: number[]): number {
  */
 export type Clock = "wall" | "cpu";
 
-function cpuMs(): number {
+/** CPU time this process has used so far (user + system), in ms. */
+export function cpuMs(): number {
   const { user, system } = process.cpuUsage();
   return (user + system) / 1000;
 }
