@@ -10,7 +10,8 @@
 //    token is both elapsed and CPU time of this process (the cores here are shared).
 // 4. Pieces in the formulations tried: the language-model head for one position (x·wteᵀ), and
 //    GPT-2's GELU on a 256-token prompt's MLP activations.
-// Options: --quick (fewer tokens), --full (also runs estimated at more than 60 s), --backend NAME,
+// Options: --quick (fewer tokens), --max-seconds S (skip a run estimated to take longer; default
+// 60), --full (skip nothing), --backend NAME,
 // --dir DIR (where the random model goes), --json FILE.
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -26,7 +27,7 @@ const quick = argv.includes("--quick");
 const full = argv.includes("--full");
 const DIR = option("--dir") ?? path.join(os.tmpdir(), "gpt2-random-small");
 const NEW_TOKENS = quick ? 4 : 16;
-const SKIP_OVER_S = 60;
+const SKIP_OVER_S = Number(option("--max-seconds") ?? 60);
 
 /** Child mode: load the model, print peak memory as JSON, exit. */
 async function loadOnly(backend: string): Promise<void> {
@@ -131,8 +132,8 @@ async function main(): Promise<void> {
     const x = tf.randomNormal([1, 768]) as tf.Tensor2D;
     const h = tf.randomNormal([1, 256, 3072]);
     const pieces: [string, string, () => tf.Tensor][] = [
-      ["lm_head, 1 position", "matMul(x, wteᵀ kept)  (lib)", () => tf.matMul(x, wteT)],
-      ["lm_head, 1 position", "matMul(x, wte, transposeB)", () => tf.matMul(x, wte, false, true)],
+      ["lm_head, 1 position", "matMul(x, wteᵀ kept)  (lib on wasm)", () => tf.matMul(x, wteT)],
+      ["lm_head, 1 position", "matMul(x, wte, transposeB)  (lib elsewhere)", () => tf.matMul(x, wte, false, true)],
       ["lm_head, 1 position", "transpose(matMul(wte, xᵀ))", () => tf.tidy(() => tf.transpose(tf.matMul(wte, tf.transpose(x))))],
       ["gelu_new, [1, 256, 3072]", "x·σ(2u), x·x·x  (lib geluNew)", () => geluNew(h)],
       ["gelu_new, [1, 256, 3072]", "0.5·x·(1 + tanh(u)), pow(x, 3)", () => geluNewTanh(h)],

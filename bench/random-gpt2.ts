@@ -4,26 +4,15 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { GPT2Config } from "../lib/index";
+import { gpt2ParameterShapes } from "../lib/config";
 
-/** Every tensor of the hub's GPT-2 file, in the file's (alphabetical) order. */
+/** Every tensor of the hub's GPT-2 file, in the file's (alphabetical) order: the parameters and the causal-mask buffers. */
 export function gpt2FileLayout(c: GPT2Config): { name: string; shape: number[] }[] {
-  const C = c.n_embd;
-  const out: { name: string; shape: number[] }[] = [
-    { name: "wte.weight", shape: [c.vocab_size, C] },
-    { name: "wpe.weight", shape: [c.n_positions, C] },
-    { name: "ln_f.weight", shape: [C] },
-    { name: "ln_f.bias", shape: [C] },
-  ];
-  for (let i = 0; i < c.n_layer; i++) {
-    const shapes: Record<string, number[]> = {
-      "ln_1.weight": [C], "ln_1.bias": [C], "ln_2.weight": [C], "ln_2.bias": [C],
-      "attn.bias": [1, 1, c.n_positions, c.n_positions], // the causal mask, a buffer
-      "attn.c_attn.weight": [C, 3 * C], "attn.c_attn.bias": [3 * C], "attn.c_proj.weight": [C, C], "attn.c_proj.bias": [C],
-      "mlp.c_fc.weight": [C, 4 * C], "mlp.c_fc.bias": [4 * C], "mlp.c_proj.weight": [4 * C, C], "mlp.c_proj.bias": [C],
-    };
-    for (const [name, shape] of Object.entries(shapes)) out.push({ name: `h.${i}.${name}`, shape });
-  }
-  return out.sort((a, b) => (a.name < b.name ? -1 : 1));
+  const shapes = gpt2ParameterShapes(c);
+  for (let i = 0; i < c.n_layer; i++) shapes[`h.${i}.attn.bias`] = [1, 1, c.n_positions, c.n_positions];
+  return Object.entries(shapes)
+    .map(([name, shape]) => ({ name, shape }))
+    .sort((a, b) => (a.name < b.name ? -1 : 1));
 }
 
 function headerBytes(layout: { name: string; shape: number[] }[]): Buffer {

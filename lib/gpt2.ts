@@ -6,7 +6,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { tf } from "./tf";
 import { ensureBackend } from "./backend";
-import { GPT2Config } from "./config";
+import { GPT2Config, gpt2ParameterShapes } from "./config";
 import { Module, Linear, variableFrom, initialWeight } from "./module";
 import { LayerNorm } from "./layer-norm";
 import { GPT2Attention, KVCacheLayer } from "./attention";
@@ -128,7 +128,7 @@ export class GPT2LMHeadModel extends Module {
   readonly wpe: Embedding; // (n_positions, C): position embedding
   readonly h: Block[];
   readonly ln_f: LayerNorm;
-  /** wteᵀ, made on first use: see lmHead. Not a parameter. */
+  /** wteᵀ, made on first use on wasm: see lmHead. Not a parameter. */
   private headCache: { dataId: unknown; wteT: tf.Tensor2D } | null = null;
 
   /** GPT-2 with N(0, initStd²) weights (0.02 as GPT-2's initialisation; 0 gives zeros, for loading). */
@@ -164,19 +164,25 @@ export class GPT2LMHeadModel extends Module {
 
   /**
    * Logits: x · wteᵀ, the head tied to the token embedding. [..., C] → [..., vocab_size].
-   * On wasm a product with transposeB is several times slower than with a plain [C, V] matrix, so
-   * wteᵀ is made once and kept (bench/generate.ts measures both); it is remade when wte changes.
+   * On wasm, a product with transposeB is about 4x slower than with a plain [C, V] matrix, so there
+   * wteᵀ is made once and kept (154 MB for GPT-2 small; remade when wte changes). On the cpu
+   * backend it is the other way round (about 3x), so there transposeB it is. bench/generate.ts
+   * measures both.
    */
   lmHead(x: tf.Tensor): tf.Tensor {
     const wte = this.wte.weight;
-    if (this.headCache?.dataId !== wte.dataId) {
-      this.headCache?.wteT.dispose();
-      this.headCache = { dataId: wte.dataId, wteT: tf.keep(tf.transpose(wte)) as tf.Tensor2D }; // (C, V)
+    let wteT: tf.Tensor2D | null = null;
+    if (tf.getBackend() === "wasm") {
+      if (this.headCache?.dataId !== wte.dataId) {
+        this.headCache?.wteT.dispose();
+        this.headCache = { dataId: wte.dataId, wteT: tf.keep(tf.transpose(wte)) as tf.Tensor2D }; // (C, V)
+      }
+      wteT = this.headCache.wteT;
     }
-    const { wteT } = this.headCache;
     return tf.tidy(() => {
       const x2 = tf.reshape(x, [-1, this.config.n_embd]) as tf.Tensor2D; // (B*T, C)
-      return tf.reshape(tf.matMul(x2, wteT), [...x.shape.slice(0, -1), this.config.vocab_size]); // (..., V)
+      const logits = wteT ? tf.matMul(x2, wteT) : tf.matMul(x2, wte as tf.Tensor2D, false, true); // (B*T, V)
+      return tf.reshape(logits, [...x.shape.slice(0, -1), this.config.vocab_size]); // (..., V)
     });
   }
 
@@ -192,7 +198,7 @@ export class GPT2LMHeadModel extends Module {
    * tokens, one at a time. Returns the new ids of each sequence. See GenerateOptions.
    */
   async generate(ids: TokenIds | number[], options: GenerateOptions = {}): Promise<number[][]> {
-    const rows = this.checkIds(Array.isArray(ids) && typeof ids[0] === "number" ? [ids as number[]] : (ids as TokenIds), undefined, "generate");
+    const rows = this.checkIds(oneOrMore(ids), undefined, "generate");
     const out: number[][] = rows.map(() => []);
     let step = 0;
     for await (const tokens of this.stream(rows, options)) {
@@ -204,7 +210,7 @@ export class GPT2LMHeadModel extends Module {
 
   /** generate as an async iterator: yields each step's new token of every sequence. */
   async *stream(ids: TokenIds | number[], options: Omit<GenerateOptions, "onToken"> = {}): AsyncGenerator<number[]> {
-    const rows = this.checkIds(Array.isArray(ids) && typeof ids[0] === "number" ? [ids as number[]] : (ids as TokenIds), undefined, "stream");
+    const rows = this.checkIds(oneOrMore(ids), undefined, "stream");
     const { maxNewTokens, temperature, topK, seed } = checkGenerateOptions(options);
     const random = seededRandom(seed);
     const room = this.config.n_positions - rows[0].length; // tokens that still have a position
@@ -234,6 +240,7 @@ export class GPT2LMHeadModel extends Module {
 
   /** Token ids as checked rows: B ≥ 1 rows of equal length T ≥ 1, integers in [0, vocab_size), fitting n_positions. */
   private checkIds(ids: TokenIds, cache: KVCache | undefined, who: string): number[][] {
+    ensureBackend(); // forward and stream make the ids tensor from these rows
     const { vocab_size, n_positions } = this.config;
     const usage = `GPT2LMHeadModel.${who} takes token ids [batch, seq]: a tf.Tensor or number[][]`;
     let rows: number[][];
@@ -276,31 +283,48 @@ export class GPT2LMHeadModel extends Module {
   static fromPretrained(source: string | Record<string, tf.Tensor>, config?: GPT2Config): GPT2LMHeadModel {
     if (typeof source !== "string") return fromStateDict(source, config);
     const { file, config: fileConfig } = locateModel(source, config);
-    const header = readSafetensorsHeader(file);
-    const entries = Object.fromEntries(header.entries.map((e) => [e.name, e]));
-    const prefix = "transformer.wte.weight" in entries ? "transformer." : "";
-    const skipped = /^(?:transformer\.)?(?:h\.\d+\.attn\.(?:bias|masked_bias)|lm_head\.weight)$/;
+    const { prefix, names } = checkGPT2File(file, fileConfig);
     const model = new GPT2LMHeadModel(fileConfig, { initStd: 0 }); // zeros: every parameter is about to be overwritten
     try {
       const params = new Map(model.namedParameters().map(([name, p]) => [prefix + name, p]));
-      const unexpected = Object.keys(entries).filter((n) => !params.has(n) && !skipped.test(n));
-      if (unexpected.length) {
-        throw new Error(`${file}: tensors this GPT-2 (${describeConfig(fileConfig)}) does not have: ${unexpected.slice(0, 8).join(", ")}${unexpected.length > 8 ? ", ..." : ""}. Is it a GPT-2 checkpoint, and is config.json the one that came with it?`);
-      }
-      const wanted = Object.fromEntries([...params].map(([key, p]) => [key, { key, shape: p.shape }]));
-      takeChecked(entries, wanted, `${file} (config: ${describeConfig(fileConfig)})`);
       // One tensor at a time, straight into its parameter: memory stays near the model's own size.
       forEachSafetensorsArray(file, (name, array) => {
         const t = tf.tensor(array.data, array.shape, "float32");
         params.get(name)!.assign(t);
         t.dispose();
-      }, { filter: (name) => params.has(name) });
+      }, { filter: (name) => names.has(name) });
     } catch (err) {
       model.dispose();
       throw err;
     }
     return model;
   }
+}
+
+/**
+ * Check a GPT-2 safetensors file against a config from its header alone (no data read): every
+ * parameter present with its shape, nothing unexpected but the mask buffers and a tied
+ * lm_head.weight. Errors name the file, the tensors and both shapes. Returns the key prefix
+ * ("" or "transformer.") and the names of the tensors to read.
+ */
+export function checkGPT2File(file: string, config: GPT2Config): { prefix: string; names: Set<string> } {
+  const header = readSafetensorsHeader(file);
+  const entries = Object.fromEntries(header.entries.map((e) => [e.name, e]));
+  const prefix = "transformer.wte.weight" in entries ? "transformer." : "";
+  const shapes = gpt2ParameterShapes(config);
+  const skipped = /^(?:transformer\.)?(?:h\.\d+\.attn\.(?:bias|masked_bias)|lm_head\.weight)$/;
+  const unexpected = Object.keys(entries).filter((n) => !(n.slice(prefix.length) in shapes && n.startsWith(prefix)) && !skipped.test(n));
+  if (unexpected.length) {
+    throw new Error(`${file}: tensors this GPT-2 (${describeConfig(config)}) does not have: ${unexpected.slice(0, 8).join(", ")}${unexpected.length > 8 ? ", ..." : ""}. Is it a GPT-2 checkpoint, and is config.json the one that came with it?`);
+  }
+  const wanted = Object.fromEntries(Object.entries(shapes).map(([name, shape]) => [prefix + name, { key: prefix + name, shape }]));
+  takeChecked(entries, wanted, `${file} (config: ${describeConfig(config)})`);
+  return { prefix, names: new Set(Object.keys(wanted)) };
+}
+
+/** One sequence (number[]) as a batch of one; anything else as it is. */
+function oneOrMore(ids: TokenIds | number[]): TokenIds {
+  return Array.isArray(ids) && typeof ids[0] === "number" ? [ids as number[]] : (ids as TokenIds);
 }
 
 /** fromPretrained for tensors already in memory. */
