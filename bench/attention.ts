@@ -134,7 +134,7 @@ async function main(): Promise<void> {
   const summary: string[] = [];
 
   for (const backend of backends) {
-    await tf.setBackend(backend);
+    await selectBackend(backend, { log: null }); // not tf.setBackend: this also keeps the cpu backend's install banner away
     let msPerScore = 0; // the slowest formulation's ms per query-key pair so far, to skip what would take too long
     const layer = new GPT2Attention(new GPT2Config(), { seed: 1 });
     for (const { label, Tq, Tk } of SHAPES) {

@@ -82,7 +82,7 @@ async function main(): Promise<void> {
   // 3. Generation speed.
   const rows: GenRow[] = [];
   for (const backend of backends) {
-    await tf.setBackend(backend);
+    await selectBackend(backend, { log: null }); // not tf.setBackend: this also keeps the cpu backend's install banner away
     const model = GPT2LMHeadModel.fromPretrained(DIR);
     await model.generate([[464, 3290]], { maxNewTokens: 2, temperature: 0 }); // first use: wteᵀ made, weights packed by the backend
     let sPerPosition = 0; // the slowest measured seconds per position processed, to skip what would take too long
@@ -126,7 +126,7 @@ async function main(): Promise<void> {
   //    MLP's activation on a 256-token prompt.
   console.log("\n| backend | piece | formulation | ms (CPU) |\n| --- | --- | --- | --- |");
   for (const backend of backends) {
-    await tf.setBackend(backend);
+    await selectBackend(backend, { log: null }); // not tf.setBackend: this also keeps the cpu backend's install banner away
     const wte = tf.randomNormal([50257, 768], 0, 0.02) as tf.Tensor2D;
     const wteT = tf.transpose(wte) as tf.Tensor2D;
     const x = tf.randomNormal([1, 768]) as tf.Tensor2D;
