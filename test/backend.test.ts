@@ -15,7 +15,7 @@ function run(arg: string | undefined, env: Record<string, string | undefined> = 
   return JSON.parse(out.stdout.trim().split("\n").pop()!);
 }
 
-// Whether native really loads (PLATFORM.md: try require, not "is the folder there"); a package
+// Whether native really loads (try require, not "is the folder there"); a package
 // present with a broken libtensorflow is exactly the unavailable case tested below.
 let nativeLoads = false;
 try {

@@ -13,7 +13,7 @@ import { everyBackend } from "./backends";
 import { normals, compare } from "./helpers";
 import { torchFixture, torchRan, readF32 } from "./torch";
 
-// Against float32 output of another framework both sides round differently: PLATFORM.md's
+// Against float32 output of another framework both sides round differently: the project's
 // tolerance is atol = rtol = 1e-4. Real bugs (missing bias, wrong split) are 1e-2 or larger.
 const ATOL = 1e-4;
 const RTOL = 1e-4;
