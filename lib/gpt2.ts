@@ -12,7 +12,7 @@ import { LayerNorm } from "./layer-norm";
 import { GPT2Attention, KVCacheLayer } from "./attention";
 import { readSafetensorsHeader, forEachSafetensorsArray } from "./safetensors-file";
 import { layersIn, takeChecked, loadFromCheckpoint, configForWidth } from "./state-dict";
-import { shapeText } from "./shape";
+import { shapeText, expectBTC } from "./shape";
 
 /**
  * GPT-2's GELU ("gelu_new"), the tanh form: 0.5·x·(1 + tanh(u)) with u = √(2/π)·(x + 0.044715·x³).
@@ -47,6 +47,7 @@ export class MLP extends Module {
 
   /** x: [B, T, C] → [B, T, C]. */
   forward(x: tf.Tensor): tf.Tensor {
+    expectBTC(x, this.c_fc.inFeatures, "MLP.forward");
     return tf.tidy(() => this.c_proj.forward(geluNew(this.c_fc.forward(x)))); // (B, T, C)
   }
 }
@@ -79,6 +80,7 @@ export class Block extends Module {
 
   /** x: [B, T, C] → [B, T, C]; with a cache, x holds only the new positions. */
   forward(x: tf.Tensor, cache?: KVCacheLayer): tf.Tensor3D {
+    expectBTC(x, this.attn.n_embd, "Block.forward");
     return tf.tidy(() => {
       const h = tf.add(x, this.attn.forward(this.ln_1.forward(x), cache)); // (B, T, C)
       return tf.add(h, this.mlp.forward(this.ln_2.forward(h))) as tf.Tensor3D; // (B, T, C)
@@ -258,6 +260,9 @@ export class GPT2LMHeadModel extends Module {
     for (const [b, row] of rows.entries()) {
       const bad = row.findIndex((t) => !Number.isInteger(t) || t < 0 || t >= vocab_size);
       if (bad >= 0) throw new Error(`${usage}; sequence ${b} has ${String(row[bad])} at position ${bad}, not a token id in [0, ${vocab_size}).`);
+    }
+    if (cache && cache.layers.length !== this.config.n_layer) {
+      throw new Error(`GPT2LMHeadModel.${who}: the KV cache has ${cache.layers.length} layers but the model ${this.config.n_layer}; make it with new KVCache(model.config.n_layer).`);
     }
     const past = cache?.length ?? 0;
     if (past + T > n_positions) {

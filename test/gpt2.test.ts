@@ -103,6 +103,12 @@ describe("GPT2LMHeadModel.forward", () => {
       assert.equal(firstBad, -1, `${backend}: cached vs recomputed max |diff| ${maxDiff}`);
       assert.throws(() => m.forward([[1]], cache), /KV cache holds 2 sequences but the ids have 1/);
       assert.throws(() => m.forward(ids(2, 5, 0), cache), /20 cached positions \+ 5 tokens is more than the model's 24 positions/);
+      const wrong = new KVCache(SIZES.n_layer + 1);
+      assert.throws(() => m.forward([[1]], wrong), /the KV cache has 3 layers but the model 2/);
+      const badX = tf.zeros([1, 2, 7]);
+      assert.throws(() => m.h[0].forward(badX), /Block\.forward expects x of shape \[batch, seq, 32\], got shape \[1, 2, 7\]/);
+      assert.throws(() => m.h[0].mlp.forward(badX), /MLP\.forward expects x of shape \[batch, seq, 32\]/);
+      badX.dispose();
       cache.dispose();
       tf.dispose([full, stitched, ...parts]);
       m.dispose();
