@@ -3,15 +3,15 @@
 //
 // All three produce q, k, v of shape [B, T, 768]. On tfjs-node, wasm and cpu, ops run eagerly
 // and synchronously, so the time of the call is the time of the work; nothing is read back.
-// Interleaved rounds (bench/rounds.ts), at least 11 per shape; a shape whose single call would
+// Interleaved rounds (bench/timing.ts), at least 11 per shape; a shape whose single call would
 // take more than 1.5 s is skipped unless --full. Ends with a Markdown table.
 // Options: --quick (fewer shapes, shorter budget), --full (every shape on every backend),
 // --json FILE (write the rows).
 import * as fs from "node:fs";
 import * as os from "node:os";
 import { tf, availableBackends, selectBackend, GPT2SingleHeadQKV, GPT2Config } from "../lib/index";
-import { fmtMs, markdownTable, pairedRatio, timeRounds } from "./rounds";
-import type { Timing } from "./rounds";
+import { fmtMs, markdownTable, pairedRatio, timeRounds } from "./timing";
+import type { Timing } from "./timing";
 
 const C = 768;
 const quick = process.argv.includes("--quick");
@@ -20,7 +20,7 @@ const jsonAt = process.argv.indexOf("--json");
 const SHAPES: [number, number][] = quick ? [[1, 8], [1, 128]] : [[1, 8], [1, 128], [1, 1024], [4, 1024]];
 const BUDGET_MS = quick ? 500 : 6000; // time spent measuring one shape on one backend (all formulations)
 const SKIP_OVER_MS = full ? Infinity : quick ? 500 : 1500; // skip a shape whose single call would take longer
-const time = (fn: () => void): Timing => timeRounds([fn], { budgetMs: BUDGET_MS, minReps: quick ? 3 : 5 })[0];
+const time = (fn: () => void): Timing => timeRounds([fn], BUDGET_MS, quick ? 3 : 5)[0];
 
 /** The plain-TypeScript baseline: y = x·W + b with an i-k-j loop order (row-major friendly). */
 function plainLoop(x: Float32Array, w: Float32Array, b: Float32Array, rows: number): Float32Array[] {
@@ -76,7 +76,7 @@ async function main(): Promise<void> {
         ["raw matMul + add + split", () => tf.dispose(tf.tidy(() => tf.split(tf.add(tf.matMul(x2, W), b), 3, 1).map((t) => tf.reshape(t, [B, T, C]))))],
         ["raw fused.matMul(bias) + split", () => tf.dispose(tf.tidy(() => tf.split(tf.fused.matMul({ a: x2, b: W, bias: b }), 3, 1).map((t) => tf.reshape(t, [B, T, C]))))],
       ];
-      const timings = timeRounds(candidates.map(([, fn]) => fn), { budgetMs: BUDGET_MS, minReps: quick ? 3 : 11 });
+      const timings = timeRounds(candidates.map(([, fn]) => fn), BUDGET_MS, quick ? 3 : 11);
       for (const [i, [name]] of candidates.entries()) {
         const { ms, p25, p75, reps } = timings[i];
         record({ backend, shape, formulation: name, ms, p25, p75, gflops: flops / (ms * 1e6), reps });

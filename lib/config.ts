@@ -166,6 +166,28 @@ export class GPT2Config implements GPT2ConfigFields {
   }
 }
 
+/**
+ * Every parameter of GPT2LMHeadModel with this config, by checkpoint name (no prefix), and its
+ * shape: what a checkpoint must hold, known without building the model (a test keeps it in step
+ * with the modules). Buffers such as the causal masks (h.{i}.attn.bias) are not parameters.
+ */
+export function gpt2ParameterShapes(c: GPT2ConfigFields): Record<string, number[]> {
+  const C = c.n_embd;
+  const out: Record<string, number[]> = { "wte.weight": [c.vocab_size, C], "wpe.weight": [c.n_positions, C] };
+  for (let i = 0; i < c.n_layer; i++) {
+    const block: Record<string, number[]> = {
+      "ln_1.weight": [C], "ln_1.bias": [C],
+      "attn.c_attn.weight": [C, 3 * C], "attn.c_attn.bias": [3 * C], "attn.c_proj.weight": [C, C], "attn.c_proj.bias": [C],
+      "ln_2.weight": [C], "ln_2.bias": [C],
+      "mlp.c_fc.weight": [C, 4 * C], "mlp.c_fc.bias": [4 * C], "mlp.c_proj.weight": [4 * C, C], "mlp.c_proj.bias": [C],
+    };
+    for (const [name, shape] of Object.entries(block)) out[`h.${i}.${name}`] = shape;
+  }
+  out["ln_f.weight"] = [C];
+  out["ln_f.bias"] = [C];
+  return out;
+}
+
 function largestDivisorAtMost(n: number, limit: number): number {
   for (let d = Math.min(n, limit); d > 1; d--) if (n % d === 0) return d;
   return 1;

@@ -125,7 +125,7 @@ function withFile<T>(file: string, body: (fd: number, size: number) => T): T {
     const e = err as NodeJS.ErrnoException;
     throw new Error(
       e.code === "ENOENT"
-        ? `${file}: no such file. For real GPT-2 weights download model.safetensors from Hugging Face's "gpt2" repository and set GPT2_SAFETENSORS to its path.`
+        ? `${file}: no such file. For real GPT-2 weights run \`npm run weights\` (into weights/gpt2/), or download model.safetensors from Hugging Face's "gpt2" repository and set GPT2_SAFETENSORS to its path.`
         : `${file}: cannot open (${e.message})`,
     );
   }

@@ -2,9 +2,9 @@
 // written by ./safetensors-file.ts, which needs no tfjs; this file only makes tensors of them.
 //
 // Real GPT-2 weights: the file `model.safetensors` in Hugging Face's `gpt2` repository
-// (https://huggingface.co/gpt2, "Files and versions"; about 548 MB). Download it once by hand and
-// point the kit at it with the GPT2_SAFETENSORS environment variable (see README). Nothing in
-// this kit downloads it for you.
+// (https://huggingface.co/openai-community/gpt2, about 548 MB). `npm run weights` downloads it,
+// with its config.json, into weights/gpt2/ (scripts/download.ts); or download it by hand and
+// point the kit at it with the GPT2_SAFETENSORS environment variable (see README).
 import { tf } from "./tf";
 import { ensureBackend } from "./backend";
 import { encodeSafetensors, forEachSafetensorsArray } from "./safetensors-file";

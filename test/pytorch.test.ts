@@ -4,18 +4,18 @@
 // `.split(C, dim=2)` into query, key, value. Same float32 inputs on both sides; compared on
 // every tfjs backend this machine has. Skipped, saying why, where python3-torch is missing
 // (CI installs it: see .ci/run).
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { tf, GPT2SingleHeadQKV, GPT2Config } from "../lib/index";
 import { everyBackend } from "./backends";
 import { normals, compare } from "./helpers";
+import { torchFixture, torchRan, readF32 } from "./torch";
 
 // Against float32 output of another framework both sides round differently, so the tolerance
-// is atol = rtol = 1e-4 (measured differences are about 2.6e-6 on wasm, 1.1e-6 on cpu). Real bugs (missing bias, wrong split) are 1e-2 or larger.
+// is atol = rtol = 1e-4 (measured differences: about 2.6e-6 on wasm, 1.1e-6 on cpu). Real bugs
+// (missing bias, wrong split) are 1e-2 or larger.
 const ATOL = 1e-4;
 const RTOL = 1e-4;
 const [B, T, C] = [2, 16, 768];
@@ -34,46 +34,21 @@ for name, t in (("q", q), ("k", k), ("v", v)):
 print(torch.__version__)
 `;
 
-let dir = "";
-let torchVersion: string | null = null;
-let torchMissing = "";
 const backends = everyBackend();
-
-before(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), "qkv-torch-"));
+const torch = torchFixture(PYTHON, (dir) => {
   const x = normals(B * T * C, 1, 71);
   const w = normals(C * 3 * C, 0.02, 72);
   const b = normals(3 * C, 0.02, 73);
   fs.writeFileSync(path.join(dir, "x.f32"), Buffer.from(x.buffer));
   fs.writeFileSync(path.join(dir, "w.f32"), Buffer.from(w.buffer));
   fs.writeFileSync(path.join(dir, "b.f32"), Buffer.from(b.buffer));
-  // Skip only when PyTorch itself is missing; any failure of the script below is a test failure.
-  const probe = spawnSync("/usr/bin/python3", ["-c", "import numpy, torch"], { encoding: "utf8", timeout: 120_000 });
-  if (probe.status !== 0) {
-    torchMissing = (probe.stderr || String(probe.error)).trim().split("\n").pop() ?? "python failed";
-    return;
-  }
-  const run = spawnSync("/usr/bin/python3", ["-c", PYTHON, dir, String(B), String(T), String(C)], { encoding: "utf8", timeout: 120_000 });
-  assert.equal(run.status, 0, `the PyTorch side failed: ${run.stderr || String(run.error)}`);
-  torchVersion = run.stdout.trim();
+  return [dir, String(B), String(T), String(C)];
 });
 
-after(() => {
-  fs.rmSync(dir, { recursive: true, force: true });
-});
-
-const f32 = (name: string) => {
-  const buf = fs.readFileSync(path.join(dir, name));
-  return new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4);
-};
+const f32 = (name: string) => readF32(path.join(torch.dir, name));
 
 test("GPT2SingleHeadQKV matches PyTorch's c_attn + split on every backend", async (t) => {
-  if (torchVersion === null) {
-    // CI installs python3-torch (.ci/run), so there a missing torch is a failure, not a skip.
-    assert.ok(!process.env.CI, `PyTorch unavailable in CI (${torchMissing}); .ci/run must install python3-torch`);
-    t.skip(`PyTorch unavailable (${torchMissing}); install Debian's python3-torch`);
-    return;
-  }
+  if (!torchRan(t, torch)) return;
   const x = f32("x.f32"), w = f32("w.f32"), b = f32("b.f32");
   const expected = { q: f32("q.f32"), k: f32("k.f32"), v: f32("v.f32") };
   for (const backend of backends.names) {
@@ -86,7 +61,7 @@ test("GPT2SingleHeadQKV matches PyTorch's c_attn + split on every backend", asyn
     const outs = model.forward(xt);
     (["q", "k", "v"] as const).forEach((name, i) => {
       const { maxDiff, firstBad } = compare(outs[i].dataSync(), expected[name], ATOL, RTOL);
-      t.diagnostic(`${backend} ${name}: max |tfjs - torch ${torchVersion}| = ${maxDiff.toExponential(2)}`);
+      t.diagnostic(`${backend} ${name}: max |tfjs - torch ${torch.version}| = ${maxDiff.toExponential(2)}`);
       assert.equal(firstBad, -1, `${backend} ${name}: max diff ${maxDiff} vs PyTorch breaks atol ${ATOL} + rtol ${RTOL}`);
     });
     // And the comparison can fail: swapping q and k is far outside the tolerance.
