@@ -11,6 +11,8 @@
 // One limitation in a notebook: a synchronous endless loop in the learner's code cannot be
 // interrupted from the same thread, so it hangs the cell (interrupt the kernel).
 export { checkStep07 } from "./step07/index";
+export { checkStep08 } from "./step08/index";
+export { checkStep09 } from "./step09/index";
 export { DEFAULT_TIMEOUT_MS } from "./engine/run";
 export type { CheckOptions } from "./engine/run";
 export type { CheckResult, CheckRow } from "./engine/types";
