@@ -46,13 +46,13 @@ os.environ.pop("GPT2_SAFETENSORS", None)  # each run below decides; a learner's 
 import nbformat  # noqa: E402
 from nbclient import NotebookClient  # noqa: E402
 
-def write_tiny_gpt2(path, n_embd=48, n_head=4, vocab=4096, n_positions=64, seed=0):
-    """A small model folder in Hugging Face's GPT-2 layout, written independently of the kit's code.
+def write_tiny_gpt2(path, n_embd=48, n_head=4, n_layer=2, vocab=50257, n_positions=64, seed=0):
+    """A complete small GPT-2 folder in Hugging Face's layout, written independently of the kit's code.
 
-    model.safetensors: the same key names as HF's gpt2 (no "transformer." prefix), F32, Conv1D
-    layout ([in, out]), a "__metadata__" entry, and a few tensors the notebook must NOT read
-    (later blocks, the MLP, ln_f). 4096 vocabulary rows cover the sentence's ids (max 3797).
-    config.json beside it, as in every Hugging Face model folder (it gives the head count).
+    model.safetensors: every tensor of a 2-layer GPT-2 under HF's names (no "transformer." prefix),
+    F32, Conv1D layout ([in, out]), a "__metadata__" entry, and the [1, 1, P, P] causal-mask buffers
+    older exports carry ("h.{i}.attn.bias"), which loaders must skip. GPT-2's whole vocabulary, so
+    any sentence tokenizes into it. config.json beside it, as in every HF model folder.
     """
     import random
     from array import array
@@ -66,18 +66,19 @@ def write_tiny_gpt2(path, n_embd=48, n_head=4, vocab=4096, n_positions=64, seed=
             n *= d
         return shape, array("f", (mean + rng.gauss(0, std) for _ in range(n)))
 
-    tensors = {
-        "wte.weight": normal((vocab, C), 0, 0.1),
-        "wpe.weight": normal((n_positions, C), 0, 0.01),
-        "h.0.ln_1.weight": normal((C,), 1, 0.1),
-        "h.0.ln_1.bias": normal((C,), 0, 0.05),
-        "h.0.attn.c_attn.weight": normal((C, 3 * C), 0, 0.02),
-        "h.0.attn.c_attn.bias": normal((3 * C,), 0, 0.02),
-        "h.0.attn.c_proj.weight": normal((C, C), 0, 0.02),
-        "h.0.mlp.c_fc.weight": normal((C, 4 * C), 0, 0.02),
-        "h.1.attn.c_attn.weight": normal((C, 3 * C), 0, 0.02),
-        "ln_f.weight": normal((C,), 1, 0),
-    }
+    tensors = {"wte.weight": normal((vocab, C), 0, 0.1), "wpe.weight": normal((n_positions, C), 0, 0.01),
+               "ln_f.weight": normal((C,), 1, 0.1), "ln_f.bias": normal((C,), 0, 0.05)}
+    for i in range(n_layer):
+        h = f"h.{i}."
+        tensors.update({
+            h + "ln_1.weight": normal((C,), 1, 0.1), h + "ln_1.bias": normal((C,), 0, 0.05),
+            h + "attn.c_attn.weight": normal((C, 3 * C), 0, 0.02), h + "attn.c_attn.bias": normal((3 * C,), 0, 0.02),
+            h + "attn.c_proj.weight": normal((C, C), 0, 0.02), h + "attn.c_proj.bias": normal((C,), 0, 0.02),
+            h + "ln_2.weight": normal((C,), 1, 0.1), h + "ln_2.bias": normal((C,), 0, 0.05),
+            h + "mlp.c_fc.weight": normal((C, 4 * C), 0, 0.02), h + "mlp.c_fc.bias": normal((4 * C,), 0, 0.02),
+            h + "mlp.c_proj.weight": normal((4 * C, C), 0, 0.02), h + "mlp.c_proj.bias": normal((C,), 0, 0.02),
+            h + "attn.bias": ((1, 1, n_positions, n_positions), array("f", (1.0 if c <= r else 0.0 for r in range(n_positions) for c in range(n_positions)))),
+        })
     header = {"__metadata__": {"format": "pt"}}
     blobs = []
     offset = 0
@@ -97,7 +98,7 @@ def write_tiny_gpt2(path, n_embd=48, n_head=4, vocab=4096, n_positions=64, seed=
         f.write(head)
         for b in blobs:
             f.write(b)
-    config = {"model_type": "gpt2", "n_embd": n_embd, "n_head": n_head, "n_layer": 2, "n_positions": n_positions, "vocab_size": vocab}
+    config = {"model_type": "gpt2", "n_embd": n_embd, "n_head": n_head, "n_layer": n_layer, "n_positions": n_positions, "vocab_size": vocab}
     with open(os.path.join(os.path.dirname(path), "config.json"), "w") as f:
         json.dump(config, f)
     return path
