@@ -5,7 +5,7 @@ export { displayBundle, canDisplayRich } from "./display";
 export type { Bundle } from "./display";
 export { loadPlotly, show, showHtml, showNotice, printMatrix, heatmap, bars, figureHtml, plotlyScriptHtml, plotlyVersion, encodePng, DIVERGING, SEQUENTIAL, SERIES_COLORS, MASK_COLOR, niceTicks, textWidth } from "./plot";
 export type { Figure, HeatmapOptions, HeatmapPanel, BarOptions, BarSeries, AxisSpec, ReferenceLine } from "./plot";
-export { tokenize, visibleToken } from "./tokens";
+export { tokenize, encode, detokenize, visibleToken, END_OF_TEXT } from "./tokens";
 export type { Tokens } from "./tokens";
 export { embed, rowsOf } from "./embed";
 export { loadLayer0Weights, loadRealLayer0, standInLayer0, findWeightsFile, weightsInUseText, showWeightsInUse, WEIGHTS_ENV, STAND_IN, DEFAULT_WEIGHTS_PATH, LAYER0_TENSORS } from "./weights";

@@ -8,9 +8,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { selectBackend, GPT2LMHeadModel } from "../lib/index";
 
-// GPT-2's byte-pair encoding (OpenAI's "r50k_base"); the vocabulary ships inside the npm package.
-const bpe: { encode(text: string, options?: { disallowedSpecial?: Set<string> }): number[]; decode(ids: number[]): string } = require("gpt-tokenizer/cjs/encoding/r50k_base");
-const END_OF_TEXT = 50256; // <|endoftext|>: where GPT-2 starts when there is no prompt
+// GPT-2's byte-pair encoding; only the tokenizer file, not the notebook helpers' index (plots).
+import { END_OF_TEXT, detokenize, encode } from "../notebook-helpers/tokens";
 
 const USAGE = `usage: npm run generate -- "prompt" [--tokens N] [--temperature T] [--top-k K] [--seed S] [--weights DIR] [--backend native|wasm|cpu]
   --tokens N        new tokens (default 40; generation also stops at the model's 1024 positions)
@@ -75,7 +74,7 @@ async function main(): Promise<number> {
   const model = GPT2LMHeadModel.fromPretrained(args.weights);
   console.error(`loaded ${args.weights} (${(model.parameterCount() / 1e6).toFixed(1)} M parameters) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
-  const prompt = args.prompt ? bpe.encode(args.prompt, { disallowedSpecial: new Set() }) : [END_OF_TEXT];
+  const prompt = args.prompt ? encode(args.prompt) : [END_OF_TEXT];
   const room = model.config.n_positions - prompt.length;
   if (room <= 0) {
     console.error(`generate: the prompt is ${prompt.length} tokens; GPT-2 has ${model.config.n_positions} positions, so nothing can follow it. Shorten it.`);
@@ -92,13 +91,13 @@ async function main(): Promise<number> {
   for await (const [token] of model.stream([prompt], { maxNewTokens: args.tokens, temperature: args.temperature, topK: args.topK, seed })) {
     times.push(performance.now());
     generated.push(token);
-    const text = bpe.decode(generated);
+    const text = detokenize(generated);
     if (!text.endsWith("\uFFFD")) {
       process.stdout.write(text.slice(printed));
       printed = text.length;
     }
   }
-  process.stdout.write(bpe.decode(generated).slice(printed) + "\n");
+  process.stdout.write(detokenize(generated).slice(printed) + "\n");
 
   const n = generated.length;
   const total = (times[n] - times[0]) / 1000;
