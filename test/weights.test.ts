@@ -6,18 +6,17 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { tf, selectBackend, layerNorm, GPT2SingleHeadQKV, GPT2Config } from "../lib/index";
+import { mulberry32 } from "../checks/engine/seeded";
 import { loadLayer0Weights, loadRealLayer0, standInLayer0, findWeightsFile, WEIGHTS_ENV, embed, tokenize } from "../notebook-helpers/index";
 
 const C = 48;
 const VOCAB = 4096; // covers "The cat sat on the mat" (ids up to 3797)
 const POS = 16;
 
+/** Uniforms in [-0.5, 0.5), from the checks' seeded generator. */
 function seeded(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32 - 0.5;
-  };
+  const uniform = mulberry32(seed);
+  return () => uniform() - 0.5;
 }
 
 /** Write an F32 safetensors file the way Hugging Face does: sorted names, padded header, __metadata__. */

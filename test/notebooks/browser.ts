@@ -26,6 +26,8 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { chromium } from "playwright-core";
+import { CHROMIUM, CHROMIUM_FLAGS, freePort, killGroup, notebookTable, sleep } from "./common";
+import type { TableEntry } from "./common";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 
 // Code passed to page.evaluate runs in the browser. These module-local stand-ins keep the DOM
@@ -38,19 +40,10 @@ type HTMLElement = any;
 type HTMLImageElement = any;
 
 const ROOT = path.resolve(__dirname, "..", "..");
-const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
 const JUPYTER = process.env.JUPYTER_BIN || "/usr/bin/jupyter";
-const FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
 const SHOTS = path.join(ROOT, "screenshots");
 const WORK = path.join(ROOT, "artifacts", "browser");
-interface TableEntry {
-  file: string;
-  /** "pass": the check table shows every check passed; "not-implemented": the untouched exercise's check fails that way (and still no error output). */
-  check: "pass" | "not-implemented" | null;
-  figures: number;
-  runs: { label: string; saved?: boolean; exportHtml?: boolean }[];
-}
-const NOTEBOOKS = (JSON.parse(fs.readFileSync(path.join(__dirname, "notebooks.json"), "utf8")) as { notebooks: TableEntry[] }).notebooks;
+const NOTEBOOKS = notebookTable();
 // Notebooks with figures, executed by `npm run test:notebooks` and saved with their outputs:
 // reopened, Jupyter marks them "Not Trusted" and runs none of their scripts, so the static
 // pictures must show; their HTML export must draw offline.
@@ -69,18 +62,6 @@ function record(name: string, passed: boolean, message: string): void {
   console.log(`${passed ? "PASS" : "FAIL"}  ${name}${message ? `  -- ${message}` : ""}`);
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Server {
   proc: ChildProcess;
@@ -351,15 +332,7 @@ async function main(): Promise<number> {
 
   let server: Server | null = null;
   let browser: Browser | null = null;
-  const cleanup = () => {
-    if (server?.proc.pid && server.proc.exitCode === null) {
-      try {
-        process.kill(-server.proc.pid, "SIGKILL");
-      } catch {
-        /* gone */
-      }
-    }
-  };
+  const cleanup = () => killGroup(server?.proc);
   process.on("SIGINT", () => {
     cleanup();
     process.exit(130);
@@ -368,7 +341,7 @@ async function main(): Promise<number> {
   try {
     server = await startServer();
     record("server: npm run lessons serves the classic Notebook on 127.0.0.1 with token auth", true, `${server.base} (requests without the token are refused)`);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     const offsite: string[] = [];
     await context.route("**/*", (route) => {

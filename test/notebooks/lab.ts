@@ -23,9 +23,9 @@ import { spawn, spawnSync } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
-import * as net from "node:net";
 import * as path from "node:path";
 import { chromium } from "playwright-core";
+import { CHROMIUM, CHROMIUM_FLAGS, freePort, killGroup, notebookTable, sleep } from "./common";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 
 // Code passed to page.evaluate runs in the browser; this stand-in keeps DOM types out of the
@@ -34,8 +34,6 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 declare const document: any;
 
 const ROOT = path.resolve(__dirname, "..", "..");
-export const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
-export const CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
 
 export interface Result {
   name: string;
@@ -57,19 +55,7 @@ export interface LabServer {
   log: string[];
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const result = (name: string, passed: boolean, message: string): Result => ({ name, passed, message });
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** PIDs of the kernels a server started: their command line names its runtime folder. */
 function kernelPids(stateDir: string): number[] {
@@ -362,7 +348,7 @@ export async function checkLabMath(context: BrowserContext, base: string, token:
 // ---------------------------------------------------------------------------------------------
 // The driver: npx tsx scripts/browser-lab.ts
 
-const NOTEBOOKS = (JSON.parse(fs.readFileSync(path.join(__dirname, "notebooks.json"), "utf8")) as { notebooks: ({ file: string } & Expect)[] }).notebooks.map((n) => ({
+const NOTEBOOKS = notebookTable().map((n) => ({
   file: n.file,
   expect: { figures: n.figures, check: n.check },
 }));
@@ -401,13 +387,7 @@ async function main(): Promise<number> {
   let server: LabServer | null = null;
   let browser: Browser | null = null;
   const killServer = () => {
-    if (server?.proc.pid && server.proc.exitCode === null) {
-      try {
-        process.kill(-server.proc.pid, "SIGKILL");
-      } catch {
-        /* gone */
-      }
-    }
+    killGroup(server?.proc);
     if (server) for (const pid of kernelPids(server.stateDir)) process.kill(pid, "SIGKILL");
   };
   process.on("SIGINT", () => {
