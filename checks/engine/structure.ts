@@ -30,6 +30,8 @@ export interface LinearRule {
   create: string;
   /** Extra words when the output width is wrong (e.g. "3 × head_dim: ..."). */
   widthNote?: (out: number) => string;
+  /** Name other square Linears as layers this step does not have (step 07: separate q/k/v layers). */
+  noteExtraLayers?: boolean;
 }
 
 /**
@@ -46,8 +48,9 @@ export function linearRows(snap: Snapshot, rule: LinearRule, missing: () => stri
   }
   const l = p.linear;
   const rows: CheckRow[] = [];
-  const extras = linears(snap).filter((q) => q.name !== name && q.linear!.inFeatures === I && q.linear!.outFeatures === I);
-  rows.push(pass(name, `${name} is a Linear (${l.inFeatures} → ${l.outFeatures})` + (extras.length && name === "c_attn" ? `; note: ${extras.map((q) => q.name).join(", ")} are extra layers that GPT-2's c_attn step does not have` : "")));
+  const extras = rule.noteExtraLayers ? linears(snap).filter((q) => q.name !== name && q.linear!.inFeatures === I && q.linear!.outFeatures === I) : [];
+  const note = extras.length ? `; note: ${extras.map((q) => q.name).join(", ")} ${extras.length > 1 ? "are extra layers" : "is an extra layer"} that this step does not have` : "";
+  rows.push(pass(name, `${name} is a Linear (${l.inFeatures} → ${l.outFeatures})${note}`));
 
   const w = l.weight;
   let weightOk = false;

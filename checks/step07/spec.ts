@@ -66,6 +66,7 @@ export const step07: StepSpec<QKVContext> = {
       sizes: `n_embd = ${C} → 3 × n_embd = ${3 * C}, so that Q, K and V each get ${C}`,
       create,
       widthNote: (out: number) => (out === 3 * config.headDim ? ` (3 × head_dim = 3 × ${config.headDim}: this step is one head of the full width n_embd)` : ""),
+      noteExtraLayers: true,
     };
     const found = linearRows(snap, rule, missing);
     const p = property(snap, "c_attn");
