@@ -10,7 +10,7 @@ export type { Tokens } from "./tokens";
 export { embed, rowsOf } from "./embed";
 export { loadLayer0Weights, loadRealLayer0, standInLayer0, findWeightsFile, weightsInUseText, showWeightsInUse, WEIGHTS_ENV, STAND_IN, DEFAULT_WEIGHTS_PATH, LAYER0_TENSORS } from "./weights";
 export type { Layer0Weights } from "./weights";
-export { loadModel, findModelDir, WEIGHTS_DIR_ENV, DEFAULT_MODEL_DIR } from "./model";
+export { loadModel, findModelDir, showModelInUse, MODEL_STAND_IN, WEIGHTS_DIR_ENV, DEFAULT_MODEL_DIR } from "./model";
 export type { LoadedModel } from "./model";
 export { attentionPatterns, forwardWithAttention, blockWithWeights, entropyBits, meanEntropyBits, uniformEntropyBits, futureMask } from "./patterns";
 export type { AttentionPatterns } from "./patterns";
