@@ -176,6 +176,17 @@ test("range: a fixed colour range, the same in plotly and in the SVG; values out
   }
 });
 
+test("x titles under labels turned upright get plotly's standoff (counted from the labels' end); under horizontal labels, plotly's default", () => {
+  const long = Array.from({ length: 26 }, (_, i) => `token${i}`);
+  const upright = heatmapLayout({ title: "t", panels: [{ z: square(26, () => 1), x: { labels: long, title: "key" } }], width: 400 });
+  assert.equal(upright.panels[0].x.angle, -90);
+  const flat = heatmapLayout({ title: "t", panels: [{ z: square(3, () => 1), x: { labels: ["a", "b", "c"], title: "key" } }], width: 400 });
+  assert.equal(flat.panels[0].x.angle, 0);
+  const titleOf = (fig: ReturnType<typeof heatmap>) => ((fig.layout as Json).xaxis as Json).title as Json;
+  assert.equal(titleOf(heatmap({ title: "t", panels: [{ z: square(26, () => 1), x: { labels: long, title: "key" } }], width: 400 })).standoff, 17);
+  assert.ok(!("standoff" in titleOf(heatmap({ title: "t", panels: [{ z: square(3, () => 1), x: { labels: ["a", "b", "c"], title: "key" } }], width: 400 }))));
+});
+
 // --- grids
 
 test("grid: 12 panels as 3 rows of 4, inside the figure, not overlapping, one shared colour scale", () => {
