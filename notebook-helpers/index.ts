@@ -1,6 +1,6 @@
 // What the notebooks use besides the model: plots that work offline, GPT-2's tokens, real or
-// stand-in weights for the first layer, the embedding step, and timing. The model itself is in
-// lib/; what judges a learner is in checks/.
+// stand-in weights for the first layer (or the whole model), every layer's attention patterns, the
+// embedding step, and timing. The model itself is in lib/; what judges a learner is in checks/.
 export { displayBundle, canDisplayRich } from "./display";
 export type { Bundle } from "./display";
 export { loadPlotly, show, showHtml, showNotice, printMatrix, heatmap, bars, figureHtml, plotlyScriptHtml, plotlyVersion, encodePng, DIVERGING, SEQUENTIAL, SERIES_COLORS, MASK_COLOR, niceTicks, textWidth } from "./plot";
@@ -10,7 +10,9 @@ export type { Tokens } from "./tokens";
 export { embed, rowsOf } from "./embed";
 export { loadLayer0Weights, loadRealLayer0, standInLayer0, findWeightsFile, weightsInUseText, showWeightsInUse, WEIGHTS_ENV, STAND_IN, DEFAULT_WEIGHTS_PATH, LAYER0_TENSORS } from "./weights";
 export type { Layer0Weights } from "./weights";
-export { loadModel, findModelDir, WEIGHTS_DIR_ENV, DEFAULT_MODEL_DIR } from "./model";
+export { loadModel, findModelDir, showModelInUse, MODEL_STAND_IN, WEIGHTS_DIR_ENV, DEFAULT_MODEL_DIR } from "./model";
 export type { LoadedModel } from "./model";
+export { attentionPatterns, forwardWithAttention, blockWithWeights, entropyBits, meanEntropyBits, uniformEntropyBits, futureMask } from "./patterns";
+export type { AttentionPatterns } from "./patterns";
 export { timeCombinedVsSeparate } from "./timing";
 export type { TimingResult, TimingRow } from "./timing";

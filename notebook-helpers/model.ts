@@ -10,7 +10,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { GPT2Config, GPT2LMHeadModel } from "../lib/index";
-import { STAND_IN, WEIGHTS_ENV } from "./weights";
+import { STAND_IN, WEIGHTS_ENV, showWeightsInUse } from "./weights";
 
 export const WEIGHTS_DIR_ENV = "GPT2_WEIGHTS_DIR";
 /** Relative to the project root, the notebooks' working directory. */
@@ -65,4 +65,12 @@ export function loadModel(explicit?: string | null): LoadedModel {
       `real one; the numbers are noise. Get the real model, once, with \`npm run weights\` (548 MB), then run this notebook again.`,
     dispose: () => model.dispose(),
   };
+}
+
+/** The stand-in model's name in the grey line under a figure: its random weights are drawn anew on every run. */
+export const MODEL_STAND_IN = "the unseeded stand-in model";
+
+/** The grey line under a figure drawn by loadModel's model: which weights, and which note to read. */
+export function showModelInUse(m: Pick<LoadedModel, "source" | "dir">): void {
+  showWeightsInUse({ source: m.source, file: m.dir }, MODEL_STAND_IN);
 }

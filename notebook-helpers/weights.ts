@@ -202,15 +202,15 @@ export function standInLayer0(
 
 /**
  * One line for under a figure: which weights drew it, so that the learner reads the right half of
- * the "What to look for" note below it.
+ * the "What to look for" note below it. `standIn` names the stand-in (loadModel's is not seeded).
  */
-export function weightsInUseText(w: Pick<Layer0Weights, "source" | "file">): string {
+export function weightsInUseText(w: Pick<Layer0Weights, "source" | "file">, standIn = "the seeded stand-in"): string {
   return w.source === "real"
     ? `Drawn from real weights (${w.file}): under "What to look for" below, read "With real GPT-2 weights".`
-    : `Drawn from the seeded stand-in (random weights): under "What to look for" below, read "With the stand-in".`;
+    : `Drawn from ${standIn} (random weights): under "What to look for" below, read "With the stand-in".`;
 }
 
-/** Show weightsInUseText(w) as a small grey note. */
-export function showWeightsInUse(w: Pick<Layer0Weights, "source" | "file">): void {
-  showNotice(weightsInUseText(w), "note");
+/** Show weightsInUseText(w, standIn) as a small grey note. */
+export function showWeightsInUse(w: Pick<Layer0Weights, "source" | "file">, standIn?: string): void {
+  showNotice(weightsInUseText(w, standIn), "note");
 }

@@ -5,7 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as zlib from "node:zlib";
-import { heatmap, bars, heatmapLayout, barLayout, niceTicks, niceAxis, formatTicks, textWidth, MASK_COLOR, DIVERGING } from "../notebook-helpers/plot";
+import { heatmap, bars, heatmapLayout, barLayout, niceTicks, niceAxis, formatTicks, textWidth, MASK_COLOR, DIVERGING, SEQUENTIAL } from "../notebook-helpers/plot";
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -158,6 +158,33 @@ test("the grey of masked cells is not a colour of the diverging scale", () => {
   const png = pngsIn(fig.svg)[0];
   for (let r = 0; r < 41; r++) for (let c = 0; c < 41; c++) assert.notEqual(png.rgb(r, c), MASK_COLOR);
   assert.ok(!DIVERGING.some(([, color]) => color === MASK_COLOR));
+});
+
+test("range: a fixed colour range, the same in plotly and in the SVG; values outside it take its end colours", () => {
+  const z = [[0.05, 0.1], [0.12, 2]]; // 2 is outside [0, 1]
+  const fig = heatmap({ title: "t", panels: [{ z }], scale: "sequential", range: [0, 1] });
+  const main = fig.data[0] as Json;
+  assert.equal(main.zmin, 0);
+  assert.equal(main.zmax, 1);
+  assert.deepEqual((main.colorbar as Json).tickvals, [0, 0.2, 0.4, 0.6, 0.8, 1]);
+  const png = pngsIn(fig.svg)[0];
+  assert.equal(png.rgb(1, 1), SEQUENTIAL[SEQUENTIAL.length - 1][1], "above the range: the top colour");
+  const fromData = heatmapLayout({ title: "t", panels: [{ z }], scale: "sequential", clipQuantile: 1 });
+  assert.equal(fromData.zmax, 2, "without range, the data set the top");
+  for (const bad of [[1, 0], [0, NaN], [0, 0]] as [number, number][]) {
+    assert.throws(() => heatmapLayout({ title: "t", panels: [{ z }], range: bad }), /range must be two finite numbers/);
+  }
+});
+
+test("x titles under labels turned upright get plotly's standoff (counted from the labels' end); under horizontal labels, plotly's default", () => {
+  const long = Array.from({ length: 26 }, (_, i) => `token${i}`);
+  const upright = heatmapLayout({ title: "t", panels: [{ z: square(26, () => 1), x: { labels: long, title: "key" } }], width: 400 });
+  assert.equal(upright.panels[0].x.angle, -90);
+  const flat = heatmapLayout({ title: "t", panels: [{ z: square(3, () => 1), x: { labels: ["a", "b", "c"], title: "key" } }], width: 400 });
+  assert.equal(flat.panels[0].x.angle, 0);
+  const titleOf = (fig: ReturnType<typeof heatmap>) => ((fig.layout as Json).xaxis as Json).title as Json;
+  assert.equal(titleOf(heatmap({ title: "t", panels: [{ z: square(26, () => 1), x: { labels: long, title: "key" } }], width: 400 })).standoff, 17);
+  assert.ok(!("standoff" in titleOf(heatmap({ title: "t", panels: [{ z: square(3, () => 1), x: { labels: ["a", "b", "c"], title: "key" } }], width: 400 }))));
 });
 
 // --- grids

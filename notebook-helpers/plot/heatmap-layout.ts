@@ -40,6 +40,12 @@ export interface HeatmapOptions {
   colorbarTitle?: string;
   /** Colours saturate at this quantile of |value| so a few outliers do not wash out the rest. Default 0.99. */
   clipQuantile?: number;
+  /**
+   * A fixed colour range [min, max] instead of one from the data (and clipQuantile), e.g. [0, 1]
+   * for attention weights, so that figures of different data share one meaning of each colour.
+   * Values outside it take the colour of its nearer end.
+   */
+  range?: [number, number];
   /** What the grey of masked cells means, shown in a legend under the panels when a cell is masked. Default "masked". */
   maskLabel?: string;
   width?: number;
@@ -178,7 +184,11 @@ export function heatmapLayout(options: HeatmapOptions): HeatmapLayout {
   checkPanels(panels);
   const arrange = options.arrange ?? "row";
   const scale = options.scale ?? "diverging";
-  const [zmin, zmax] = colorRange(panels, scale, options.clipQuantile ?? 0.99);
+  const { range } = options;
+  if (range && !(Number.isFinite(range[0]) && Number.isFinite(range[1]) && range[0] < range[1])) {
+    throw new Error(`heatmap: range must be two finite numbers [min, max] with min < max, got [${range.join(", ")}].`);
+  }
+  const [zmin, zmax] = range ?? colorRange(panels, scale, options.clipQuantile ?? 0.99);
   const grid = gridShape(panels.length, arrange, options.columns);
   const tickSize = arrange === "grid" ? 10 : 11;
   const width = options.width ?? 900;
