@@ -14,3 +14,5 @@ export { loadModel, findModelDir, WEIGHTS_DIR_ENV, DEFAULT_MODEL_DIR } from "./m
 export type { LoadedModel } from "./model";
 export { timeCombinedVsSeparate } from "./timing";
 export type { TimingResult, TimingRow } from "./timing";
+export { FINALE_STEPS, STEPS, weightsLabel, findYourClass, findYourClasses, plugLayers, withLayers, PluggedAttention, trialRun, chooseLayers, blockPlans, planRows, planTable, chosenTable, nextTokens, compareNextTokens, describeComparison, tokenLabel, tokenLabels, nextTokenFigure, streamText, describeSameTokens } from "./finale";
+export type { Step, LayerClass, StepInfo, FoundClass, BlockPlan, Plugged, ChosenLayer, Use, NextTokens, NextTokenComparison } from "./finale";
