@@ -503,17 +503,20 @@ export function planRows(plans: BlockPlan[], chosen: Record<Step, ChosenLayer>):
   });
 }
 
+/** A table cell's style: left-aligned (the classic Notebook right-aligns output tables). */
+const CELL = "padding:3px 10px;text-align:left;vertical-align:top";
+
 /** planRows as an HTML table (yours green, the kit's solution yellow) with a plain-text twin. */
 export function planTable(plans: BlockPlan[], chosen: Record<Step, ChosenLayer>, caption: string): { html: string; text: string } {
   const rows = planRows(plans, chosen);
   const colour = (v: string) => (v === "yours" ? "#d9f2d9" : v.startsWith("kit's solution") ? "#fff3c4" : "#f2f2f2");
-  const td = (v: string) => `<td style="padding:3px 10px;background:${colour(v)}">${esc(v)}</td>`;
+  const td = (v: string) => `<td style="${CELL};background:${colour(v)}">${esc(v)}</td>`;
   const head = ["blocks", `q, k, v (step 07, ${FINALE_STEPS.step07.className})`, `attention in each head (step 08, ${FINALE_STEPS.step08.className})`, `the block: heads, merge, c_proj (step 09, ${FINALE_STEPS.step09.className})`];
   const html =
     `<table class="qkv-finale-plan" style="border-collapse:collapse;font:13px/1.4 ${FONT}">` +
     `<caption style="text-align:left;font-weight:bold;padding-bottom:4px">${esc(caption)}</caption>` +
-    `<tr>${head.map((h) => `<th style="padding:3px 10px;text-align:left;border-bottom:1px solid #999">${esc(h)}</th>`).join("")}</tr>` +
-    rows.map((r) => `<tr><td style="padding:3px 10px">${esc(r.blocks)}</td>${td(r.step07)}${td(r.step08)}${td(r.step09)}</tr>`).join("") +
+    `<tr>${head.map((h) => `<th style="${CELL};border-bottom:1px solid #999">${esc(h)}</th>`).join("")}</tr>` +
+    rows.map((r) => `<tr><td style="${CELL}">${esc(r.blocks)}</td>${td(r.step07)}${td(r.step08)}${td(r.step09)}</tr>`).join("") +
     `</table>`;
   const text = [caption, ...rows.map((r) => `  ${r.blocks}: step 07 ${r.step07}; step 08 ${r.step08}; step 09 ${r.step09}`)].join("\n");
   const standIns = rows.some((r) => [r.step07, r.step08, r.step09].some((v) => v.startsWith("kit's solution")));
@@ -524,13 +527,12 @@ export function planTable(plans: BlockPlan[], chosen: Record<Step, ChosenLayer>,
 /** What "yours" means for each step (chooseLayers), as an HTML table with a plain-text twin. */
 export function chosenTable(chosen: Record<Step, ChosenLayer>): { html: string; text: string } {
   const rows = STEPS.map((s) => ({ ...chosen[s], step: `step ${s.slice(4)}`, cls: FINALE_STEPS[s].className, part: FINALE_STEPS[s].part }));
-  const cell = "padding:3px 10px;text-align:left;vertical-align:top";
   const html =
     `<table class="qkv-finale-classes" style="border-collapse:collapse;font:13px/1.4 ${FONT}">` +
-    `<tr>${["step", "class", "computes", "runs", "why"].map((h) => `<th style="${cell};border-bottom:1px solid #999">${h}</th>`).join("")}</tr>` +
+    `<tr>${["step", "class", "computes", "runs", "why"].map((h) => `<th style="${CELL};border-bottom:1px solid #999">${h}</th>`).join("")}</tr>` +
     rows.map((r) =>
-      `<tr><td style="${cell}">${r.step}</td><td style="${cell}"><code>${r.cls}</code></td><td style="${cell}">${esc(r.part)}</td>` +
-      `<td style="${cell};background:${r.whose === "yours" ? "#d9f2d9" : "#fff3c4"}">${esc(r.whose)}</td><td style="${cell};max-width:560px">${esc(r.note)}</td></tr>`,
+      `<tr><td style="${CELL};white-space:nowrap">${r.step}</td><td style="${CELL}"><code>${r.cls}</code></td><td style="${CELL}">${esc(r.part)}</td>` +
+      `<td style="${CELL};white-space:nowrap;background:${r.whose === "yours" ? "#d9f2d9" : "#fff3c4"}">${esc(r.whose)}</td><td style="${CELL};max-width:560px">${esc(r.note)}</td></tr>`,
     ).join("") +
     `</table>`;
   return { html, text: rows.map((r) => `${r.step} (${r.cls}): ${r.note}`).join("\n") };
@@ -583,10 +585,10 @@ export function compareNextTokens(a: NextTokens, b: NextTokens): NextTokenCompar
   return { sameTop: a.top.length === b.top.length && a.top.every((t, i) => t === b.top[i]), maxProb, maxLogit };
 }
 
-/** One sentence for a comparison with the kit's model. */
+/** A comparison with the kit's model in words, on two lines. */
 export function describeComparison(what: string, c: NextTokenComparison, k: number): string {
   const top = c.sameTop ? `the same top ${k} as the kit's model, in the same order` : `a different top ${k} from the kit's model`;
-  return `${what}: ${top}; largest change of a probability ${c.maxProb.toExponential(1)}, of a logit ${c.maxLogit.toExponential(1)}`;
+  return `${what}: ${top};\n  largest change of a probability ${c.maxProb.toExponential(1)}, of a logit ${c.maxLogit.toExponential(1)}`;
 }
 
 /** A token as a short axis label: spaces and newlines visible, control bytes as \xNN, at most `max` characters. */

@@ -289,7 +289,7 @@ describe("next tokens, labels and streamed text", () => {
     assert.ok(a.top.every((t, i) => i === 0 || a.probs[a.top[i - 1]] >= a.probs[t]));
     const same = compareNextTokens(a, nextTokens(model, ids, 10));
     assert.deepEqual(same, { sameTop: true, maxProb: 0, maxLogit: 0 });
-    assert.match(describeComparison("x", same, 10), /^x: the same top 10 as the kit's model, in the same order; largest change of a probability 0\.0e\+0/);
+    assert.match(describeComparison("x", same, 10), /^x: the same top 10 as the kit's model, in the same order;\n  largest change of a probability 0\.0e\+0, of a logit 0\.0e\+0$/);
     const p = plugLayers(model, { ...NONE, step09: NoCProj as unknown as LayerClass });
     const b = nextTokens(model, ids, 10);
     p.unplug();
