@@ -161,8 +161,19 @@ const exerciseMark = (step: Step): RegExp => new RegExp(`^\\s*//\\s*EXERCISE:\\s
  */
 export function findYourClass(step: Step, from: string | LayerClass): FoundClass {
   const info = FINALE_STEPS[step];
-  if (typeof from === "function") return { step, Impl: constructs(step, from), from: "this notebook", problem: null };
-  const found = (Impl: LayerClass | null, problem: string | null): FoundClass => ({ step, Impl, from, problem });
+  const where = typeof from === "function" ? "this notebook" : from;
+  const found = (Impl: LayerClass | null, problem: string | null): FoundClass => ({ step, Impl, from: where, problem });
+  const stub = (err: unknown): FoundClass => {
+    const message = (err as Error)?.message ?? String(err);
+    return found(null, /not implemented yet/i.test(message) ? `the exercise's stub is still in place ("not implemented yet"): fill it in, save ${where}, and run this notebook again` : message);
+  };
+  if (typeof from === "function") {
+    try {
+      return found(constructs(step, from), null);
+    } catch (err) {
+      return stub(err);
+    }
+  }
   if (!fs.existsSync(from)) return found(null, `${from} does not exist`);
   let cells: string[];
   try {
@@ -179,8 +190,7 @@ export function findYourClass(step: Step, from: string | LayerClass): FoundClass
     if (typeof Impl !== "function") return found(null, `the "// EXERCISE: ${step}" cell of ${from} defines no class`);
     return found(constructs(step, Impl as LayerClass), null);
   } catch (err) {
-    const message = (err as Error).message ?? String(err);
-    return found(null, /not implemented yet/i.test(message) ? `the exercise's stub is still in place ("not implemented yet"): fill it in, save ${from}, and run this notebook again` : message);
+    return stub(err);
   }
 }
 
@@ -245,11 +255,14 @@ function copyWeights(m: object, kit: GPT2Attention, who: string): string[] {
 
 /** A step 08 class run once per head, fed each head's q, k, v through a stand-in c_attn. */
 class PerHead {
+  readonly hs: number;
   private readonly layer: Forward;
   private readonly standIn: { inFeatures: number; outFeatures: number; calls: number; qkv: tf.Tensor[]; forward(x: tf.Tensor): tf.Tensor };
 
-  constructor(Impl: LayerClass, readonly hs: number) {
-    const config = new GPT2Config({ n_embd: hs, n_head: 1, n_layer: 1, n_positions: 8, vocab_size: 8 });
+  constructor(Impl: LayerClass, model: GPT2Config) {
+    // One head's width; the model's other sizes (a class may size a mask by n_positions).
+    const hs = (this.hs = model.n_embd / model.n_head);
+    const config = new GPT2Config({ ...model, n_embd: hs, n_head: 1 });
     const layer = new Impl(config) as { c_attn?: unknown };
     disposeModule(layer.c_attn); // its own c_attn is never used: the stand-in takes its place
     this.standIn = {
@@ -317,7 +330,7 @@ export class PluggedAttention implements BlockAttention {
           this.qkv = forwardOf(m, FINALE_STEPS.step07.className);
           copyWeights(m, kit, FINALE_STEPS.step07.className);
         }
-        if (plan.step08) this.heads = new PerHead(plan.step08, config.n_embd / config.n_head);
+        if (plan.step08) this.heads = new PerHead(plan.step08, config);
       }
     } catch (err) {
       this.dispose();

@@ -17,7 +17,7 @@ import { SingleHeadQKV } from "../checks/step07/solution";
 import { SingleHeadAttention } from "../checks/step08/solution";
 import { MultiHeadAttention } from "../checks/step09/solution";
 import { WrongOrderKQV } from "./fixtures/step07-mistakes";
-import { NoScale } from "./fixtures/step08-mistakes";
+import { NoScale, CorrectCachedMask } from "./fixtures/step08-mistakes";
 import { NoCProj, NoCProjLayer } from "./fixtures/step09-mistakes";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -120,6 +120,14 @@ describe("plugged blocks and the KV cache", () => {
     }
     const [again] = await model.generate([ids], { maxNewTokens: 2, temperature: 0 }); // unplugged: the cache works again
     assert.equal(again.length, 2);
+  });
+});
+
+describe("the per-head config", () => {
+  test("has the model's sizes but the head's width: a step 08 class that sizes a mask by n_positions generates to the end", async () => {
+    const { diff, greedy } = await withPlan({ ...NONE, step08: CorrectCachedMask as unknown as LayerClass });
+    assert.ok(diff <= 1e-5, `max |logit difference| ${diff}`);
+    assert.equal(greedy.length, 6); // 12 positions: more than the 8 of a small stand-in config
   });
 });
 
@@ -237,6 +245,17 @@ describe("classes from the learner's notebooks", () => {
       assert.equal(found[s].Impl, null);
       assert.match(found[s].problem!, /^the exercise's stub is still in place \("not implemented yet"\)/);
     }
+  });
+
+  test("a class passed in: used as it is, or named when it is still a stub", () => {
+    assert.deepEqual(findYourClass("step09", MultiHeadAttention), { step: "step09", Impl: MultiHeadAttention, from: "this notebook", problem: null });
+    class Stub extends Module {
+      constructor() {
+        super();
+        throw new Error("not implemented yet");
+      }
+    }
+    assert.match(findYourClass("step08", Stub).problem!, /^the exercise's stub is still in place .* save this notebook/);
   });
 
   test("a missing notebook, a notebook without the cell, a compile error and an unknown import are each named", () => {
