@@ -12,7 +12,7 @@ import { LayerNorm } from "./layer-norm";
 import { GPT2Attention, KVCacheLayer } from "./attention";
 import { readSafetensorsHeader, forEachSafetensorsArray } from "./safetensors-file";
 import { layersIn, takeChecked, loadFromCheckpoint, configForWidth } from "./state-dict";
-import { shapeText, expectBTC } from "./shape";
+import { shapeText, expectBTC, describeInput } from "./shape";
 
 /**
  * GPT-2's GELU ("gelu_new"), the tanh form: 0.5·x·(1 + tanh(u)) with u = √(2/π)·(x + 0.044715·x³).
@@ -63,12 +63,19 @@ export class Embedding extends Module {
   }
 }
 
+/** What a block can run as its attention: x [B, T, C] → y [B, T, C]. */
+export interface BlockAttention {
+  forward(x: tf.Tensor): tf.Tensor;
+}
+
 /** One transformer block: x + attn(ln_1(x)), then + mlp(ln_2(x)). */
 export class Block extends Module {
   readonly ln_1: LayerNorm;
   readonly attn: GPT2Attention;
   readonly ln_2: LayerNorm;
   readonly mlp: MLP;
+  /** Runs in place of attn when set (useAttention). A private field: not walked for parameters. */
+  #plugged: BlockAttention | null = null;
 
   constructor(config: GPT2Config, initStd = 0.02) {
     super();
@@ -78,11 +85,33 @@ export class Block extends Module {
     this.mlp = new MLP(config, initStd);
   }
 
+  /**
+   * Run `attention` in forward instead of attn (the finale plugs a learner's layers in here), or
+   * attn again with null. attn keeps its weights; the plugged one brings its own. It takes x
+   * alone, so while one is plugged in the block refuses a KV cache.
+   */
+  useAttention(attention: BlockAttention | null): void {
+    this.#plugged = attention;
+  }
+
+  /** What useAttention plugged in, or null when attn runs. */
+  get pluggedAttention(): BlockAttention | null {
+    return this.#plugged;
+  }
+
   /** x: [B, T, C] → [B, T, C]; with a cache, x holds only the new positions. */
   forward(x: tf.Tensor, cache?: KVCacheLayer): tf.Tensor3D {
     expectBTC(x, this.attn.n_embd, "Block.forward");
+    const plugged = this.#plugged;
+    if (plugged && cache) {
+      throw new Error("Block.forward: this block runs a plugged-in attention, which takes no KV cache; generate with { kvCache: false }.");
+    }
     return tf.tidy(() => {
-      const h = tf.add(x, this.attn.forward(this.ln_1.forward(x), cache)); // (B, T, C)
+      const a = plugged ? plugged.forward(this.ln_1.forward(x)) : this.attn.forward(this.ln_1.forward(x), cache); // (B, T, C)
+      if (!(a instanceof tf.Tensor) || !tf.util.arraysEqual(a.shape, x.shape)) {
+        throw new Error(`Block.forward: the plugged-in attention returned ${describeInput(a)}; it must keep x's shape ${shapeText(x.shape)}.`);
+      }
+      const h = tf.add(x, a); // (B, T, C)
       return tf.add(h, this.mlp.forward(this.ln_2.forward(h))) as tf.Tensor3D; // (B, T, C)
     });
   }

@@ -14,7 +14,7 @@ export { causalAttention, causalAttentionParts, causalMask, GPT2SingleHeadAttent
 export type { AttentionParts } from "./attention";
 export { layersIn, takeChecked, loadFromCheckpoint } from "./state-dict";
 export { GPT2LMHeadModel, checkGPT2File, Block, MLP, Embedding, KVCache, geluNew, geluNewTanh, pickToken, seededRandom } from "./gpt2";
-export type { GenerateOptions, TokenIds } from "./gpt2";
+export type { GenerateOptions, TokenIds, BlockAttention } from "./gpt2";
 export { loadSafetensors, saveSafetensors, readSafetensorsHeader, readSafetensorsArrays, forEachSafetensorsArray, encodeSafetensors, SafetensorsError, MAX_HEADER_BYTES } from "./safetensors";
 export type { SafetensorsEntry, SafetensorsHeader, SafetensorsDtype, SafetensorsArray, LoadSafetensorsOptions } from "./safetensors";
 export { shapeText } from "./shape";

@@ -16,3 +16,5 @@ export { attentionPatterns, forwardWithAttention, blockWithWeights, entropyBits,
 export type { AttentionPatterns } from "./patterns";
 export { timeCombinedVsSeparate } from "./timing";
 export type { TimingResult, TimingRow } from "./timing";
+export { FINALE_STEPS, STEPS, weightsLabel, findYourClass, findYourClasses, plugLayers, withLayers, PluggedAttention, trialRun, chooseLayers, blockPlans, planRows, planTable, chosenTable, nextTokens, compareNextTokens, describeComparison, tokenLabel, tokenLabels, nextTokenFigure, streamText, describeSameTokens } from "./finale";
+export type { Step, LayerClass, StepInfo, FoundClass, BlockPlan, Plugged, ChosenLayer, Use, NextTokens, NextTokenComparison } from "./finale";
