@@ -83,12 +83,13 @@ const NOTICE_STYLE = {
 };
 
 /** A boxed message: yellow for "warning", blue for "info", a small grey line for "note". */
+/** A boxed message; `code` spans in `text` show as code. */
 export function showNotice(text: string, kind: "info" | "warning" | "note" = "info"): void {
   const s = NOTICE_STYLE[kind];
   displayBundle({
     "text/html":
       `<div class="qkv-notice qkv-notice-${kind}" style="background:${s.bg};border-left:4px solid ${s.border};` +
-      `padding:${kind === "note" ? "4px 10px" : "8px 12px"};font:${s.font} ${FONT};color:#222">${esc(text)}</div>`,
+      `padding:${kind === "note" ? "4px 10px" : "8px 12px"};font:${s.font} ${FONT};color:#222">${esc(text).replace(/`([^`]+)`/g, "<code>$1</code>")}</div>`,
     "text/plain": text,
   });
 }
