@@ -82,8 +82,7 @@ const NOTICE_STYLE = {
   note: { bg: "#f4f4f4", border: "#9a9a9a", font: "12px/1.4" },
 };
 
-/** A boxed message: yellow for "warning", blue for "info", a small grey line for "note". */
-/** A boxed message; `code` spans in `text` show as code. */
+/** A boxed message: yellow for "warning", blue for "info", a small grey line for "note". `code` spans show as code. */
 export function showNotice(text: string, kind: "info" | "warning" | "note" = "info"): void {
   const s = NOTICE_STYLE[kind];
   displayBundle({
