@@ -2,6 +2,11 @@
 // file (test/fixtures/stepNN-cases.ts), on every backend this machine has: correct classes pass;
 // each mistake fails, a row names it, a row carries its code; every code the step's mistake
 // table can give is shown by some fixture; and the check itself leaks no tensors.
+//
+// The first backend (the fastest this machine has) runs every case. Naming a mistake is pure
+// arithmetic on what forward returned, the same on any backend, so a slower backend (cpu is about
+// 45x slower than wasm) runs every correct class and every fifth mistake: enough to show that its
+// numbers pass where they should and fail where they should, in a fifth of the time.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
@@ -42,8 +47,9 @@ for (const id of steps) {
     const { cases } = require(`./fixtures/step${id}-cases`) as { cases: StepCases };
     const seen = new Set<string>();
     assert.ok(backends.names.length >= 1);
-    for (const backend of backends.names) {
+    for (const [b, backend] of backends.names.entries()) {
       await tf.setBackend(backend);
+      const mistakes = b === 0 ? cases.mistakes : cases.mistakes.filter((_, i) => i % 5 === 0);
       for (const [label, impl] of cases.correct) {
         await t.test(`${backend}: passes: ${label}`, async () => {
           const before = tf.memory().numTensors;
@@ -57,7 +63,7 @@ for (const id of steps) {
           assert.equal(tf.memory().numTensors, before, "the check itself must leak no tensors");
         });
       }
-      for (const [label, impl, names, code, options] of cases.mistakes) {
+      for (const [label, impl, names, code, options] of mistakes) {
         await t.test(`${backend}: fails and names it: ${label}`, async () => {
           const before = tf.memory().numTensors;
           const r = await withBuiltinsRestored(() => runCheck(spec, impl, { display: "none", clock: testClock.now, ...options }));
