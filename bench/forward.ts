@@ -1,5 +1,6 @@
-// npm run bench: times GPT2SingleHeadQKV.forward against the best raw tfjs formulation and a
-// plain-TypeScript loop, at GPT-2 small width (768 → 2304), on every backend this machine has.
+// npm run bench:qkv (the first of npm run bench's three): times GPT2SingleHeadQKV.forward against
+// the best raw tfjs formulation and a plain-TypeScript loop, at GPT-2 small width (768 → 2304), on
+// every backend this machine has.
 //
 // All three produce q, k, v of shape [B, T, 768]. On tfjs-node, wasm and cpu, ops run eagerly
 // and synchronously, so the time of the call is the time of the work; nothing is read back.

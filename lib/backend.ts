@@ -37,7 +37,7 @@ function coreCount(): number {
   return typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length;
 }
 
-// What the fallback costs. The cpu ratio was measured with `npm run bench` on the c_attn workload
+// What the fallback costs. The cpu ratio was measured with `npm run bench:qkv` on the c_attn workload
 // (README, "Backends and speed": wasm-SIMD about 40 GFLOP/s, cpu about 0.85); the wasm line
 // states what is known on any machine (one thread here, all cores for native) rather than a
 // ratio measured on another machine.
