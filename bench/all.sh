@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# npm run bench: the three benchmarks, one after the other (about 4 minutes on 2 cores):
+# npm run bench: the three benchmarks, one after the other (3½ minutes on the 2 cores the README measured):
 #   1. c_attn            (npm run bench:qkv)        GPT2SingleHeadQKV.forward against raw tfjs
 #   2. causal attention  (npm run bench:attention)  causalAttention against the other formulations
 #   3. generation        (npm run bench:generate)   tokens per second and loading memory
