@@ -41,7 +41,7 @@ function typeName(v: unknown): string {
 /** What the structure rules look at: the module's own properties and its methods. */
 export function snapshot(instance: unknown): Snapshot {
   if (instance === null || typeof instance !== "object") {
-    return { isObject: false, description: instance === null ? "null" : `a ${typeof instance}`, extendsModule: false, className: "", properties: [], methods: [] };
+    return { isObject: false, description: instance === null ? "null" : `a ${typeof instance}`, extendsModule: false, properties: [], methods: [] };
   }
   const properties: PropertyInfo[] = [];
   for (const [name, v] of Object.entries(instance)) {
@@ -60,7 +60,7 @@ export function snapshot(instance: unknown): Snapshot {
       if (name !== "constructor" && typeof Object.getOwnPropertyDescriptor(p, name)?.value === "function" && !methods.includes(name)) methods.push(name);
     }
   }
-  return { isObject: true, description: typeName(instance), extendsModule: instance instanceof Module, className: typeName(instance), properties, methods };
+  return { isObject: true, description: typeName(instance), extendsModule: instance instanceof Module, properties, methods };
 }
 
 /** The tensor at a dotted path ("c_attn.weight") of the learner's module, if any. */

@@ -13,7 +13,7 @@ import { closeTo, compare, nearlyEqual } from "../engine/compare";
 import { linearF64, normalizeRows, softmaxRows } from "../engine/float64";
 import type { Diagnosis, Dims, Item, Returned } from "../engine/types";
 
-export const FIX = "return tf.split(this.c_attn.forward(x), 3, -1);";
+const FIX = "return tf.split(this.c_attn.forward(x), 3, -1);";
 const NAMES = ["Q", "K", "V"] as const;
 const SLOTS = ["q", "k", "v"] as const;
 

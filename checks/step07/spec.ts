@@ -6,7 +6,7 @@ import { shapeText } from "../../lib/shape";
 import { linearF64, splitLast } from "../engine/float64";
 import { linearRows, linears, notAnObject, property } from "../engine/structure";
 import type { Diagnosis, Dims, StepSpec } from "../engine/types";
-import { FIX, MISTAKE_CODES, QKVContext, diagnose } from "./mistakes";
+import { MISTAKE_CODES, QKVContext, diagnose } from "./mistakes";
 
 const REFERENCE = {
   file: path.join(__dirname, "reference.safetensors"),
@@ -34,10 +34,8 @@ const REFERENCE = {
 
 export const step07: StepSpec<QKVContext> = {
   id: "07",
-  topic: "Q/K/V projection (single head)",
   checkName: "checkStep07",
   exampleClass: "MyQKV",
-  exerciseMarker: "// EXERCISE: step07",
   reference: REFERENCE,
   planned: ["reference", "construct", "c_attn", "c_attn.weight", "c_attn.bias", "forward", "q", "k", "v", "new input", "input", "repeat", "leaks", "speed"],
 
@@ -113,5 +111,4 @@ export const step07: StepSpec<QKVContext> = {
   ],
   probes: [{ label: "split-axis", dims: (C) => ({ B: 3, T: 3, C }), scale: 1, seedOffset: 3, when: "threw" }],
   libSpeed: "about 1 ms on wasm",
-  defaultFix: FIX,
 };

@@ -7,7 +7,7 @@ import type { WrongAnswer } from "../engine/wrong-answers";
 import type { Diagnosis, Returned } from "../engine/types";
 import type { AttentionContext } from "./context";
 
-export const SCORES_FIX = "const scores = tf.div(tf.matMul(q, k, false, true), Math.sqrt(C)); // (B, T, T)";
+const SCORES_FIX = "const scores = tf.div(tf.matMul(q, k, false, true), Math.sqrt(C)); // (B, T, T)";
 
 /** What the scores are divided by, in words and in code: √C for one head (step 08), √hs per head (09). */
 const width = (ctx: AttentionContext) => (ctx.nHead === 1 ? { name: "C", n: ctx.d.C } : { name: "hs", n: ctx.d.C / ctx.nHead });

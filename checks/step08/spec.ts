@@ -6,7 +6,7 @@ import { attentionF64, linearF64, splitLast } from "../engine/float64";
 import { linearRows, notAnObject } from "../engine/structure";
 import type { Dims, StepSpec } from "../engine/types";
 import { AttentionContext } from "./context";
-import { MISTAKE_CODES, SCORES_FIX, diagnose } from "./mistakes";
+import { MISTAKE_CODES, diagnose } from "./mistakes";
 
 /** c_attn's reference parameters, as in step 07: N(0, 0.02²) weights and a nonzero bias. */
 export const C_ATTN_PARAMS = [
@@ -28,10 +28,8 @@ export const LARGE_INPUT = {
 
 export const step08: StepSpec<AttentionContext> = {
   id: "08",
-  topic: "causal self-attention (one head)",
   checkName: "checkStep08",
   exampleClass: "MyAttention",
-  exerciseMarker: "// EXERCISE: step08",
   reference: {
     file: path.join(__dirname, "reference.safetensors"),
     format: "gpt2-qkv-lessons/step08-reference",
@@ -80,5 +78,4 @@ export const step08: StepSpec<AttentionContext> = {
   ],
   probes: [LARGE_INPUT],
   libSpeed: "about 2 ms on wasm",
-  defaultFix: SCORES_FIX,
 };

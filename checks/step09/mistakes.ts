@@ -8,7 +8,7 @@ import type { Diagnosis, Returned } from "../engine/types";
 import type { AttentionContext, Variant } from "../step08/context";
 import { TABLE as STEP08 } from "../step08/mistakes";
 
-export const HEADS_FIX = "const heads = (t: tf.Tensor) => tf.transpose(tf.reshape(t, [B, T, nh, hs]), [0, 2, 1, 3]); // (B, nh, T, hs)";
+const HEADS_FIX = "const heads = (t: tf.Tensor) => tf.transpose(tf.reshape(t, [B, T, nh, hs]), [0, 2, 1, 3]); // (B, nh, T, hs)";
 const MERGE_FIX = "const merged = tf.reshape(tf.transpose(y, [0, 2, 1, 3]), [B, T, C]); // (B, nh, T, hs) → (B, T, nh, hs) → (B, T, C)";
 const PROJ_FIX = "return this.c_proj.forward(merged); // (B, T, C)";
 

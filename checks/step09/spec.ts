@@ -8,14 +8,12 @@ import { linearRows, notAnObject } from "../engine/structure";
 import type { Dims, StepSpec } from "../engine/types";
 import { AttentionContext } from "../step08/context";
 import { C_ATTN_PARAMS, LARGE_INPUT } from "../step08/spec";
-import { HEADS_FIX, MISTAKE_CODES, diagnose } from "./mistakes";
+import { MISTAKE_CODES, diagnose } from "./mistakes";
 
 export const step09: StepSpec<AttentionContext> = {
   id: "09",
-  topic: "multi-head attention (GPT-2's attn block)",
   checkName: "checkStep09",
   exampleClass: "MyAttention",
-  exerciseMarker: "// EXERCISE: step09",
   reference: {
     file: path.join(__dirname, "reference.safetensors"),
     format: "gpt2-qkv-lessons/step09-reference",
@@ -75,5 +73,4 @@ export const step09: StepSpec<AttentionContext> = {
   ],
   probes: [{ ...LARGE_INPUT, seedOffset: 5 }],
   libSpeed: "about 2 ms on wasm",
-  defaultFix: HEADS_FIX,
 };
