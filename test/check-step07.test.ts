@@ -145,6 +145,8 @@ test("patched built-ins cannot turn a failure into a pass: the judging runs with
     const r2 = await check(M.PatchesEvery);
     assert.equal(r2.passed, false, "Array.prototype.every = () => true must not make wrong numbers pass");
     assert.doesNotMatch(summaryLine(r2), /All \d+ checks passed/);
+    const r3 = await check(M.NotRepeatablePatchesMathAbs);
+    assert.equal(r3.results.find((x) => x.name === "repeat")!.code, "not-repeatable", "Math.abs = () => 0 must not hide a second call's different answer");
   } finally {
     Math.abs = abs;
     Array.prototype.every = every;
