@@ -24,7 +24,7 @@ import { LearnerFileError, loadLearnerFile, removeTempFiles } from "./learner-fi
 import { probe } from "./probe";
 import { loadReference } from "./reference-file";
 import { renderText } from "./report";
-import { DEFAULT_TIMEOUT_MS, referenceOrRow, referenceRow } from "./run";
+import { DEFAULT_TIMEOUT_MS, referenceOrRow } from "./run";
 import { loadStep, normalizeStep, stepIds } from "./steps";
 import type { ErrorInfo, Observations, StepSpec } from "./types";
 
@@ -198,7 +198,7 @@ function supervise(args: Args, spec: StepSpec, argv: string[]): void {
 
 function verdict(args: Args, spec: StepSpec, ref: ReturnType<typeof loadReference>, report: Extract<Message, { type: "observations" }>): number {
   try {
-    const result = judge({ spec, ref, config: new GPT2Config(), obs: report.obs, className: String(report.className), timeoutMs: args.timeoutMs, referenceRow: referenceRow(spec, ref) });
+    const result = judge({ spec, ref, config: new GPT2Config(), obs: report.obs, className: String(report.className), timeoutMs: args.timeoutMs });
     console.log(renderText(result, `Step ${spec.id} check: ${report.className} from ${args.file} (backend: ${report.backend})`, spec.outputs.names));
     return result.passed ? 0 : 1;
   } catch (err) {

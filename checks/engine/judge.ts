@@ -4,6 +4,7 @@
 // Table order is fix order: reference → construct → structure → forward → diagnosis → the output
 // figures → a fresh input → input intact → repeat (side effects) → leaks → speed. A check that
 // cannot run because an earlier one failed is left out of the table and listed in `notRun`.
+import * as path from "node:path";
 import type { GPT2Config } from "../../lib/config";
 import { shapeText } from "../../lib/shape";
 import { compare, tensorLine } from "./compare";
@@ -23,8 +24,13 @@ export interface JudgeInput {
   /** The learner's class name, for messages. */
   className: string;
   timeoutMs: number;
-  /** The passing "reference" row, made by whoever loaded the file. */
-  referenceRow: CheckRow;
+}
+
+/** The passing reference row: which file, and what it holds. */
+export function referenceRow(spec: StepSpec, ref: ReferenceData): CheckRow {
+  const { B, T, C } = ref.dims;
+  const file = path.relative(process.cwd(), ref.file) || ref.file;
+  return pass("reference", `${file} (version ${spec.reference.version}, checksums OK): x ${shapeText([B, T, C])}, expected ${spec.outputs.names.join(", ")} computed in float64`);
 }
 
 function diagnosisRow(d: Diagnosis): CheckRow {
@@ -158,7 +164,7 @@ function allOk(cs: (Comparison | null)[]): boolean {
 
 export function judge(input: JudgeInput): CheckResult {
   const { spec, ref, config, obs, className, timeoutMs } = input;
-  const rows: CheckRow[] = [input.referenceRow];
+  const rows: CheckRow[] = [referenceRow(spec, ref)];
   const newCall = `new ${className}(new GPT2Config())`;
   const d = ref.dims;
 
