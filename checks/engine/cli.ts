@@ -140,13 +140,13 @@ function supervise(args: Args, spec: StepSpec, argv: string[]): void {
   let report: Extract<Message, { type: "observations" }> | null = null;
   let usageMessage: string | null = null;
   let current = "starting Node and TensorFlow.js";
-  let boundMs = STARTUP_MS;
-  let killedFor: string | null = null;
-  let timer = setTimeout(() => undefined, 0);
+  /** What was running when the timer stopped the child, and the bound it outlived. */
+  let killed: { what: string; ms: number } | null = null;
+  let timer: NodeJS.Timeout | undefined;
   const arm = (ms: number): void => {
     clearTimeout(timer);
     timer = setTimeout(() => {
-      killedFor = current;
+      killed = { what: current, ms };
       child.kill("SIGKILL");
     }, ms);
   };
@@ -155,8 +155,7 @@ function supervise(args: Args, spec: StepSpec, argv: string[]): void {
     if (report || !m || typeof m !== "object") return;
     if (m.type === "enter") {
       current = String(m.what);
-      boundMs = Number(m.boundMs) || args.timeoutMs;
-      arm(boundMs + SLACK_MS);
+      arm((Number(m.boundMs) || args.timeoutMs) + SLACK_MS);
     } else if (m.type === "leave") {
       current = "the check's own work between calls";
       arm(BETWEEN_CALLS_MS);
@@ -180,9 +179,9 @@ function supervise(args: Args, spec: StepSpec, argv: string[]): void {
       process.exit(2);
     }
     if (report) process.exit(verdict(args, spec, ref, report));
-    if (killedFor) {
+    if (killed) {
       console.log(
-        `FAILED: ${killedFor} did not finish within ${((boundMs + SLACK_MS) / 1000).toFixed(1)} s, so the check stopped it. ` +
+        `FAILED: ${killed.what} did not finish within ${(killed.ms / 1000).toFixed(1)} s, so the check stopped it. ` +
           `Your code never returns there: look for an endless loop (a while whose condition never changes, or a loop over every value). ` +
           `(Raise the per-call bound with --timeout <seconds>.)`,
       );
