@@ -11,6 +11,7 @@
 import { shapeText } from "../../lib/shape";
 import { closeTo, compare, nearlyEqual } from "../engine/compare";
 import { linearF64, normalizeRows, softmaxRows } from "../engine/float64";
+import { sameShape } from "../engine/outputs";
 import type { Diagnosis, Dims, Item, Returned } from "../engine/types";
 
 const FIX = "return tf.split(this.c_attn.forward(x), 3, -1);";
@@ -230,10 +231,6 @@ function labelSlot(values: ArrayLike<number>, ctx: QKVContext): SlotLabel {
     }
   }
   return { code: "unknown", index: -1, text: "none of the known answers" };
-}
-
-function sameShape(item: Item, shape: number[]): boolean {
-  return item.values !== null && item.shape !== null && item.shape.join(",") === shape.join(",");
 }
 
 const d = (code: string, title: string, detail: string, fix: string | undefined = FIX): Diagnosis => (fix ? { code, title, detail, fix } : { code, title, detail });
