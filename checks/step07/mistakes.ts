@@ -285,9 +285,10 @@ function explainLabels(labels: SlotLabel[], items: Item[], ctx: QKVContext): Dia
 }
 
 function precisionLost(items: Item[], ctx: QKVContext, slots: number[]): Diagnosis[] {
+  const cs = slots.map((i) => compare(items[i].values!, ctx.part(i)));
+  if (cs.every((c) => c.ok)) return [];
   let worst = 0;
-  for (const i of slots) worst = Math.max(worst, compare(items[i].values!, ctx.part(i)).maxDiff);
-  if (slots.every((i) => compare(items[i].values!, ctx.part(i)).ok)) return [];
+  for (const c of cs) worst = Math.max(worst, c.maxDiff);
   return [
     d(
       "precision-lost",
