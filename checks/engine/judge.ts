@@ -22,7 +22,7 @@ export interface JudgeInput {
   ref: ReferenceData;
   config: GPT2Config;
   obs: Observations;
-  /** The learner's class name, for messages. */
+  /** The learner's class name, for messages (never empty: the callers fall back to a name of their own). */
   className: string;
   timeoutMs: number;
 }
@@ -199,7 +199,7 @@ export function judge(input: JudgeInput): CheckResult {
   rows.push(
     snap.extendsModule
       ? pass("construct", `${newCall} built in ${built.ms.toFixed(0)} ms`)
-      : fail("construct", "not-module", `Your class does not extend Module. Write class ${className || spec.exampleClass} extends Module { … } and call super() first, so that its parameters can be found and loaded by name.`, { title: "Not a Module" }),
+      : fail("construct", "not-module", `Your class does not extend Module. Write class ${className} extends Module { … } and call super() first, so that its parameters can be found and loaded by name.`, { title: "Not a Module" }),
   );
 
   // ---- structure
