@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as vm from "node:vm";
-import { tf, GPT2Config, Linear } from "../lib/index";
+import { tf, GPT2Config, Linear, Module } from "../lib/index";
 import { everyBackend } from "./backends";
 import { testClock } from "./clock";
 import { checkStep07, renderHtml, renderText, summaryLine } from "../checks/index";
@@ -110,6 +110,23 @@ test("an early failure counts what did not run, with the same total", async () =
   const ran = r.results.filter((x) => x.kind === "check").length;
   assert.equal(ran + r.notRun.length, 14);
   assert.match(summaryLine(r), new RegExp(`^\\d+ of 14 checks failed; ${r.notRun.length} more run once they pass\\. Fix first: No c_attn \\(the c_attn row\\)\\.$`));
+});
+
+test("a missing c_attn's title agrees with its message: \"Three separate layers\" only for three n_embd → n_embd layers", async () => {
+  class ThreeOtherLayers extends Module {
+    a: Linear;
+    b: Linear;
+    c: Linear;
+    constructor(config: GPT2Config) {
+      super();
+      [this.a, this.b, this.c] = [1, 2, 3].map((n) => new Linear(config.n_embd, n));
+    }
+  }
+  const rows = [await check(M.ThreeSeparateLayers), await check(ThreeOtherLayers)].map((r) => r.results.find((x) => x.name === "c_attn")!);
+  assert.equal(rows[0].title, "Three separate layers");
+  assert.match(rows[0].message, /^Three separate layers/);
+  assert.equal(rows[1].title, "No c_attn");
+  assert.match(rows[1].message, /^There is no this\.c_attn/);
 });
 
 test("HTML table: one row per line of the result, escaped, code shown as code, the fix labelled", async () => {

@@ -56,7 +56,7 @@ export const step08: StepSpec<AttentionContext> = {
     return linearRows(
       snap,
       { name: "c_attn", inFeatures: C, outFeatures: 3 * C, sizes: `n_embd = ${C} → 3 × n_embd = ${3 * C} (q, k and v, as in step 07)`, create: "this.c_attn = new Linear(config.n_embd, 3 * config.n_embd)" },
-      () => `There is no this.c_attn. Attention starts from step 07's projection: one Linear named c_attn, from n_embd to 3 × n_embd, created in the constructor.`,
+      () => ({ message: `There is no this.c_attn. Attention starts from step 07's projection: one Linear named c_attn, from n_embd to 3 × n_embd, created in the constructor.` }),
     );
   },
 
