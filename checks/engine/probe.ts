@@ -150,7 +150,7 @@ export async function probe(spec: StepSpec, Impl: unknown, ref: ReferenceData, c
     const first = await forwardOn("reference", ref.dims, ref.seed, 1, ref.input);
     obs.runs.push(first);
     for (const p of spec.probes) {
-      if (p.when === (first.call.kind === "threw" ? "threw" : "always") && first.call.kind !== "timeout") {
+      if (p.when === (first.call.kind === "value" ? "returned" : first.call.kind)) {
         const dims = p.dims(ref.dims.C);
         const seed = ref.seed + p.seedOffset;
         obs.runs.push(await forwardOn(p.label, dims, seed, p.scale, seededInput(spec.reference, dims, seed, p.scale)));

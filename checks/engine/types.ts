@@ -215,8 +215,8 @@ export interface ProbeSpec {
   /** Multiplies the input (a large scale exposes an unstable softmax). */
   scale: number;
   seedOffset: number;
-  /** Run it only when the reference call ended like this. */
-  when: "always" | "threw";
+  /** Run it only when the reference call ended like this: it returned a value, or it threw. */
+  when: "returned" | "threw";
   /**
    * A check row of its own (named `label`), comparing the output with the reference at this
    * tolerance; `what` says what the input is ("x × 30, where unstable softmaxes overflow").
