@@ -15,8 +15,8 @@ import { placeOf, placeText } from "../checks/engine/location";
 import { step07 } from "../checks/step07/spec";
 import { SingleHeadQKV } from "../checks/step07/solution";
 import * as M from "./fixtures/step07-mistakes";
+import { failures, withBuiltinsRestored } from "./check-helpers";
 
-const failures = (r: CheckResult): string => r.results.filter((x) => !x.passed).map((x) => `[${x.name}] ${x.message}`).join("\n");
 const check = (impl: unknown, options: { timeoutMs?: number; display?: "none" | "text" | "auto" | "html" } = {}): Promise<CheckResult> =>
   runCheck(step07, impl, { display: "none", clock: testClock.now, ...options });
 
@@ -151,8 +151,7 @@ test("a 768-piece split is named in one short row, not listed piece by piece", a
 
 test("patched built-ins cannot turn a failure into a pass: the judging runs with the originals", async () => {
   const abs = Math.abs;
-  const every = Array.prototype.every;
-  try {
+  await withBuiltinsRestored(async () => {
     const r = await check(M.PatchesMathAbs);
     assert.equal(r.passed, false, "Math.abs = () => 0 must not make wrong numbers pass");
     assert.match(r.results.find((x) => x.name === "q")!.message, /^TENSOR NOT OK/);
@@ -164,10 +163,7 @@ test("patched built-ins cannot turn a failure into a pass: the judging runs with
     assert.doesNotMatch(summaryLine(r2), /All \d+ checks passed/);
     const r3 = await check(M.NotRepeatablePatchesMathAbs);
     assert.equal(r3.results.find((x) => x.name === "repeat")!.code, "not-repeatable", "Math.abs = () => 0 must not hide a second call's different answer");
-  } finally {
-    Math.abs = abs;
-    Array.prototype.every = every;
-  }
+  });
 });
 
 test("a stored answer fails: every run also judges a fresh input, with a new seed each time", async () => {
