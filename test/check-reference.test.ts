@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { tf, selectBackend } from "../lib/index";
+import { tf, selectBackend, GPT2Config } from "../lib/index";
 import { checkStep07, ReferenceFileError } from "../checks/index";
 import { loadReference as loadAny, writeReference } from "../checks/engine/reference-file";
 import { loadStep, stepIds } from "../checks/engine/steps";
@@ -60,6 +60,8 @@ test("the stored file loads, is small, GPT-2-shaped, versioned and checksummed",
 test("npm run make-reference regenerates every step's stored file byte for byte", () => {
   for (const id of stepIds()) {
     const spec = loadStep(id);
+    // The check builds the learner's class with new GPT2Config(): the reference must have its width.
+    assert.equal(spec.reference.n_embd, new GPT2Config().n_embd, `step ${id}: the reference's n_embd is not GPT2Config()'s`);
     const file = path.join(tmp, `regenerated-${id}.safetensors`);
     writeReference(spec.reference, id, file);
     assert.ok(fs.readFileSync(file).equals(fs.readFileSync(spec.reference.file)), `step ${id}: regenerated file differs: run \`npm run make-reference\` and commit`);

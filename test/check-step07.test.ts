@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as vm from "node:vm";
-import { tf, GPT2Config, Linear } from "../lib/index";
+import { tf, GPT2Config, Linear, Module } from "../lib/index";
 import { everyBackend } from "./backends";
 import { testClock } from "./clock";
 import { checkStep07, renderHtml, renderText, summaryLine } from "../checks/index";
@@ -15,8 +15,8 @@ import { placeOf, placeText } from "../checks/engine/location";
 import { step07 } from "../checks/step07/spec";
 import { SingleHeadQKV } from "../checks/step07/solution";
 import * as M from "./fixtures/step07-mistakes";
+import { failures, withBuiltinsRestored } from "./check-helpers";
 
-const failures = (r: CheckResult): string => r.results.filter((x) => !x.passed).map((x) => `[${x.name}] ${x.message}`).join("\n");
 const check = (impl: unknown, options: { timeoutMs?: number; display?: "none" | "text" | "auto" | "html" } = {}): Promise<CheckResult> =>
   runCheck(step07, impl, { display: "none", clock: testClock.now, ...options });
 
@@ -112,6 +112,23 @@ test("an early failure counts what did not run, with the same total", async () =
   assert.match(summaryLine(r), new RegExp(`^\\d+ of 14 checks failed; ${r.notRun.length} more run once they pass\\. Fix first: No c_attn \\(the c_attn row\\)\\.$`));
 });
 
+test("a missing c_attn's title agrees with its message: \"Three separate layers\" only for three n_embd → n_embd layers", async () => {
+  class ThreeOtherLayers extends Module {
+    a: Linear;
+    b: Linear;
+    c: Linear;
+    constructor(config: GPT2Config) {
+      super();
+      [this.a, this.b, this.c] = [1, 2, 3].map((n) => new Linear(config.n_embd, n));
+    }
+  }
+  const rows = [await check(M.ThreeSeparateLayers), await check(ThreeOtherLayers)].map((r) => r.results.find((x) => x.name === "c_attn")!);
+  assert.equal(rows[0].title, "Three separate layers");
+  assert.match(rows[0].message, /^Three separate layers/);
+  assert.equal(rows[1].title, "No c_attn");
+  assert.match(rows[1].message, /^There is no this\.c_attn/);
+});
+
 test("HTML table: one row per line of the result, escaped, code shown as code, the fix labelled", async () => {
   const r = await check(M.MissingBiasLinear);
   const html = renderHtml(r, "Step 07 <check>");
@@ -134,8 +151,7 @@ test("a 768-piece split is named in one short row, not listed piece by piece", a
 
 test("patched built-ins cannot turn a failure into a pass: the judging runs with the originals", async () => {
   const abs = Math.abs;
-  const every = Array.prototype.every;
-  try {
+  await withBuiltinsRestored(async () => {
     const r = await check(M.PatchesMathAbs);
     assert.equal(r.passed, false, "Math.abs = () => 0 must not make wrong numbers pass");
     assert.match(r.results.find((x) => x.name === "q")!.message, /^TENSOR NOT OK/);
@@ -145,10 +161,9 @@ test("patched built-ins cannot turn a failure into a pass: the judging runs with
     const r2 = await check(M.PatchesEvery);
     assert.equal(r2.passed, false, "Array.prototype.every = () => true must not make wrong numbers pass");
     assert.doesNotMatch(summaryLine(r2), /All \d+ checks passed/);
-  } finally {
-    Math.abs = abs;
-    Array.prototype.every = every;
-  }
+    const r3 = await check(M.NotRepeatablePatchesMathAbs);
+    assert.equal(r3.results.find((x) => x.name === "repeat")!.code, "not-repeatable", "Math.abs = () => 0 must not hide a second call's different answer");
+  });
 });
 
 test("a stored answer fails: every run also judges a fresh input, with a new seed each time", async () => {

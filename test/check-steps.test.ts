@@ -16,22 +16,10 @@ import { everyBackend } from "./backends";
 import { testClock } from "./clock";
 import { runCheck } from "../checks/engine/run";
 import { loadStep, stepIds } from "../checks/engine/steps";
-import type { CheckResult } from "../checks/index";
+import { failures, withBuiltinsRestored } from "./check-helpers";
 import type { StepCases } from "./fixtures/cases";
 
-const failures = (r: CheckResult): string => r.results.filter((x) => !x.passed).map((x) => `[${x.name}] ${x.message}`).join("\n");
-
 const backends = everyBackend();
-
-/** Put back what the "patched globals" fixtures replace. */
-function withBuiltinsRestored<T>(fn: () => Promise<T>): Promise<T> {
-  const saved = { abs: Math.abs, every: Array.prototype.every, every32: Float32Array.prototype.every };
-  return fn().finally(() => {
-    Math.abs = saved.abs;
-    Array.prototype.every = saved.every;
-    Float32Array.prototype.every = saved.every32;
-  });
-}
 
 const steps = stepIds().filter((id) => fs.existsSync(path.join(__dirname, "fixtures", `step${id}-cases.ts`)));
 

@@ -24,7 +24,7 @@ import { LearnerFileError, loadLearnerFile, removeTempFiles } from "./learner-fi
 import { probe } from "./probe";
 import { loadReference } from "./reference-file";
 import { renderText } from "./report";
-import { DEFAULT_TIMEOUT_MS, referenceOrRow, referenceRow } from "./run";
+import { DEFAULT_TIMEOUT_MS, referenceOrRow } from "./run";
 import { loadStep, normalizeStep, stepIds } from "./steps";
 import type { ErrorInfo, Observations, StepSpec } from "./types";
 
@@ -140,13 +140,13 @@ function supervise(args: Args, spec: StepSpec, argv: string[]): void {
   let report: Extract<Message, { type: "observations" }> | null = null;
   let usageMessage: string | null = null;
   let current = "starting Node and TensorFlow.js";
-  let boundMs = STARTUP_MS;
-  let killedFor: string | null = null;
-  let timer = setTimeout(() => undefined, 0);
+  /** What was running when the timer stopped the child, and the bound it outlived. */
+  let killed: { what: string; ms: number } | null = null;
+  let timer: NodeJS.Timeout | undefined;
   const arm = (ms: number): void => {
     clearTimeout(timer);
     timer = setTimeout(() => {
-      killedFor = current;
+      killed = { what: current, ms };
       child.kill("SIGKILL");
     }, ms);
   };
@@ -155,8 +155,7 @@ function supervise(args: Args, spec: StepSpec, argv: string[]): void {
     if (report || !m || typeof m !== "object") return;
     if (m.type === "enter") {
       current = String(m.what);
-      boundMs = Number(m.boundMs) || args.timeoutMs;
-      arm(boundMs + SLACK_MS);
+      arm((Number(m.boundMs) || args.timeoutMs) + SLACK_MS);
     } else if (m.type === "leave") {
       current = "the check's own work between calls";
       arm(BETWEEN_CALLS_MS);
@@ -180,9 +179,9 @@ function supervise(args: Args, spec: StepSpec, argv: string[]): void {
       process.exit(2);
     }
     if (report) process.exit(verdict(args, spec, ref, report));
-    if (killedFor) {
+    if (killed) {
       console.log(
-        `FAILED: ${killedFor} did not finish within ${((boundMs + SLACK_MS) / 1000).toFixed(1)} s, so the check stopped it. ` +
+        `FAILED: ${killed.what} did not finish within ${(killed.ms / 1000).toFixed(1)} s, so the check stopped it. ` +
           `Your code never returns there: look for an endless loop (a while whose condition never changes, or a loop over every value). ` +
           `(Raise the per-call bound with --timeout <seconds>.)`,
       );
@@ -198,7 +197,7 @@ function supervise(args: Args, spec: StepSpec, argv: string[]): void {
 
 function verdict(args: Args, spec: StepSpec, ref: ReturnType<typeof loadReference>, report: Extract<Message, { type: "observations" }>): number {
   try {
-    const result = judge({ spec, ref, config: new GPT2Config(), obs: report.obs, className: String(report.className), timeoutMs: args.timeoutMs, referenceRow: referenceRow(spec, ref) });
+    const result = judge({ spec, ref, config: new GPT2Config(), obs: report.obs, className: String(report.className), timeoutMs: args.timeoutMs });
     console.log(renderText(result, `Step ${spec.id} check: ${report.className} from ${args.file} (backend: ${report.backend})`, spec.outputs.names));
     return result.passed ? 0 : 1;
   } catch (err) {

@@ -105,7 +105,7 @@ function toHeads(x: ArrayLike<number>, B: number, T: number, nh: number, hs: num
 }
 
 /** Heads [B, nh, T, hs] → [B, T, C] (how: see AttentionOptions.merge). */
-function fromHeads(y: ArrayLike<number>, B: number, T: number, nh: number, hs: number, how: "transpose" | "reshape"): Float64Array {
+export function fromHeads(y: ArrayLike<number>, B: number, T: number, nh: number, hs: number, how: "transpose" | "reshape"): Float64Array {
   if (how === "reshape") return Float64Array.from(y);
   const C = nh * hs;
   const out = new Float64Array(B * T * C);

@@ -8,13 +8,8 @@
 // decides in a separate process that never runs the learner's code (see cli.ts).
 export const abs = Math.abs;
 export const max = Math.max;
-export const min = Math.min;
-export const sqrt = Math.sqrt;
-export const exp = Math.exp;
-export const floor = Math.floor;
 export const isFinite = Number.isFinite;
 export const isArray = Array.isArray;
-export const Float64ArrayCtor = Float64Array;
 export const Float32ArrayCtor = Float32Array;
 
 // ---- Judging with the built-ins as they were -----------------------------------------------------

@@ -4,12 +4,14 @@
 // Table order is fix order: reference → construct → structure → forward → diagnosis → the output
 // figures → a fresh input → input intact → repeat (side effects) → leaks → speed. A check that
 // cannot run because an earlier one failed is left out of the table and listed in `notRun`.
+import * as path from "node:path";
 import type { GPT2Config } from "../../lib/config";
 import { shapeText } from "../../lib/shape";
-import { compare, tensorLine } from "./compare";
+import { ATOL, RTOL, compare, tensorLine } from "./compare";
 import type { Comparison } from "./compare";
 import { hintFor } from "./hints";
 import { placeText } from "./location";
+import { sameShape } from "./outputs";
 import { seededInput } from "./reference-file";
 import { isFinite as finite } from "./intrinsics";
 import { fail, pass } from "./rows";
@@ -20,11 +22,16 @@ export interface JudgeInput {
   ref: ReferenceData;
   config: GPT2Config;
   obs: Observations;
-  /** The learner's class name, for messages. */
+  /** The learner's class name, for messages (never empty: the callers fall back to a name of their own). */
   className: string;
   timeoutMs: number;
-  /** The passing "reference" row, made by whoever loaded the file. */
-  referenceRow: CheckRow;
+}
+
+/** The passing reference row: which file, and what it holds. */
+export function referenceRow(spec: StepSpec, ref: ReferenceData): CheckRow {
+  const { B, T, C } = ref.dims;
+  const file = path.relative(process.cwd(), ref.file) || ref.file;
+  return pass("reference", `${file} (version ${spec.reference.version}, checksums OK): x ${shapeText([B, T, C])}, expected ${spec.outputs.names.join(", ")} computed in float64`);
 }
 
 function diagnosisRow(d: Diagnosis): CheckRow {
@@ -57,16 +64,23 @@ export function describeError(e: ErrorInfo): string {
   return `"${e.name ? `${e.name}: ` : ""}${e.message}"${placeText(e.place)}`;
 }
 
+/** A run's input and the outputs expected for it. */
+interface Expected {
+  input: Float32Array;
+  outputs: ArrayLike<number>[];
+}
+
 /** The expected outputs for one run: stored for the reference input, computed now for the others. */
-export function expectedFor(spec: StepSpec, ref: ReferenceData, run: ForwardRun, config: GPT2Config): { input: Float32Array; outputs: ArrayLike<number>[] } {
+export function expectedFor(spec: StepSpec, ref: ReferenceData, run: ForwardRun, config: GPT2Config): Expected {
   if (run.label === "reference") return { input: ref.input, outputs: spec.reference.outputs.map((n) => ref.outputs[n]) };
   const input = seededInput(spec.reference, run.dims, run.seed, run.scale);
   return { input, outputs: spec.reference.compute(input, ref.params, run.dims, config) };
 }
 
-function diagnose(spec: StepSpec, ref: ReferenceData, run: ForwardRun & { call: { kind: "value"; value: Returned } }, config: GPT2Config): Diagnosis[] {
-  const { input, outputs } = expectedFor(spec, ref, run, config);
-  return spec.diagnose(run.call.value, spec.context({ input, outputs, params: ref.params, dims: run.dims, config, label: run.label }));
+/** The step's diagnoses for what forward returned in `run` (pass `expected` when it is at hand). */
+function diagnose(spec: StepSpec, ref: ReferenceData, config: GPT2Config, run: ForwardRun, returned: Returned, expected = expectedFor(spec, ref, run, config)): Diagnosis[] {
+  const { input, outputs } = expected;
+  return spec.diagnose(returned, spec.context({ input, outputs, params: ref.params, dims: run.dims, config, label: run.label }));
 }
 
 const NUMBER_WORDS = ["no", "one", "two", "three", "four"];
@@ -126,17 +140,18 @@ function figureRows(spec: StepSpec, r: Returned, expected: ArrayLike<number>[], 
   const comparisons: (Comparison | null)[] = [];
   items.forEach((item, i) => {
     const name = names[i];
-    if (!item.values || !item.shape || item.shape.join(",") !== shape.join(",")) {
+    if (!sameShape(item, shape)) {
       rows.push(fail(name, "not-compared", `not compared: ${name} is ${item.description}, expected a tensor ${shapeText(shape)}`));
       comparisons.push(null);
       return;
     }
-    const c = compare(item.values, expected[i]);
+    const values = item.values!;
+    const c = compare(values, expected[i]);
     comparisons.push(c);
     // Like llm.c, show actual next to expected, here where they differ most.
     const at = c.worst;
     const where = at >= 0 ? `[${indexOf(at, shape).join(", ")}]` : "";
-    const detail = c.ok || at < 0 ? "" : `; worst at ${name}${where}: ${item.values[at].toPrecision(4)}, expected ${Number(expected[i][at]).toPrecision(4)}`;
+    const detail = c.ok || at < 0 ? "" : `; worst at ${name}${where}: ${values[at].toPrecision(4)}, expected ${Number(expected[i][at]).toPrecision(4)}`;
     rows.push(c.ok ? pass(name, tensorLine(c)) : fail(name, "mismatch", tensorLine(c) + detail));
   });
   return { rows, comparisons };
@@ -158,7 +173,7 @@ function allOk(cs: (Comparison | null)[]): boolean {
 
 export function judge(input: JudgeInput): CheckResult {
   const { spec, ref, config, obs, className, timeoutMs } = input;
-  const rows: CheckRow[] = [input.referenceRow];
+  const rows: CheckRow[] = [referenceRow(spec, ref)];
   const newCall = `new ${className}(new GPT2Config())`;
   const d = ref.dims;
 
@@ -184,7 +199,7 @@ export function judge(input: JudgeInput): CheckResult {
   rows.push(
     snap.extendsModule
       ? pass("construct", `${newCall} built in ${built.ms.toFixed(0)} ms`)
-      : fail("construct", "not-module", `Your class does not extend Module. Write class ${className || spec.exampleClass} extends Module { … } and call super() first, so that its parameters can be found and loaded by name.`, { title: "Not a Module" }),
+      : fail("construct", "not-module", `Your class does not extend Module. Write class ${className} extends Module { … } and call super() first, so that its parameters can be found and loaded by name.`, { title: "Not a Module" }),
   );
 
   // ---- structure
@@ -211,9 +226,10 @@ export function judge(input: JudgeInput): CheckResult {
   }
   if (first.call.kind === "threw") {
     const msg = first.call.error.message;
-    const probes = obs.runs
-      .filter((r) => r.label !== "reference" && r.label !== "fresh" && r.call.kind === "value")
-      .map((run) => ({ run, diagnoses: diagnose(spec, ref, run as ForwardRun & { call: { kind: "value"; value: Returned } }, config) }));
+    const probes: { run: ForwardRun; diagnoses: Diagnosis[] }[] = [];
+    for (const run of obs.runs) {
+      if (run.label !== "reference" && run.label !== "fresh" && run.call.kind === "value") probes.push({ run, diagnoses: diagnose(spec, ref, config, run, run.call.value) });
+    }
     const probed = spec.explainThrow?.(msg, probes) ?? "";
     const found = hintFor(msg, spec.hints, d);
     const async = first.call.wasPromise ? " (forward is async; make it a plain synchronous method too)" : "";
@@ -227,7 +243,7 @@ export function judge(input: JudgeInput): CheckResult {
   const figures = figureRows(spec, returned, expected, d);
   const numbersOk = allOk(figures.comparisons);
   if (!contract.passed || !numbersOk) {
-    let found = diagnose(spec, ref, first as ForwardRun & { call: { kind: "value"; value: Returned } }, config);
+    let found = diagnose(spec, ref, config, first, returned);
     // A dtype or a disposed output already says why the numbers are off.
     if (contract.code === "dtype" || contract.code === "disposed") found = found.filter((f) => f.code !== "unrecognised" && f.code !== "wrong-shape");
     rows.push(...found.map(diagnosisRow));
@@ -268,6 +284,21 @@ export function judge(input: JudgeInput): CheckResult {
   return finish(spec, rows);
 }
 
+/**
+ * Each output of a run against its expected values, at a tolerance (by default the pass tolerance);
+ * null where an output is not a tensor of the expected shape.
+ */
+function compareRun(spec: StepSpec, ref: ReferenceData, config: GPT2Config, run: ForwardRun, returned: Returned, tol = { atol: ATOL, rtol: RTOL }): { expected: Expected; comparisons: (Comparison | null)[] } {
+  const expected = expectedFor(spec, ref, run, config);
+  const items = outputItems(spec, returned);
+  const shape = spec.outputs.shape(run.dims);
+  const comparisons = spec.outputs.names.map((_, i) => {
+    const it = items?.[i];
+    return it && sameShape(it, shape) ? compare(it.values!, expected.outputs[i], tol.atol, tol.rtol) : null;
+  });
+  return { expected, comparisons };
+}
+
 function freshRow(spec: StepSpec, ref: ReferenceData, run: ForwardRun, config: GPT2Config, referenceOk: boolean): CheckRow {
   const xText = `x ${shapeText([run.dims.B, run.dims.T, run.dims.C])}`;
   const what = `a new random input ${xText}, made for this run`;
@@ -275,20 +306,14 @@ function freshRow(spec: StepSpec, ref: ReferenceData, run: ForwardRun, config: G
     const why = run.call.kind === "threw" ? `threw ${describeError(run.call.error)}` : `did not finish`;
     return fail("new input", "fresh-failed", `On ${what}, forward ${why}. It must work for any batch and sequence length: does it hard-code a shape?`, { title: "Fails on a new input" });
   }
-  const { outputs } = expectedFor(spec, ref, run, config);
-  const items = outputItems(spec, run.call.value);
-  const shape = spec.outputs.shape(run.dims);
-  const cs: (Comparison | null)[] = spec.outputs.names.map((_, i) => {
-    const it = items?.[i];
-    return it && it.values && it.shape && it.shape.join(",") === shape.join(",") ? compare(it.values, outputs[i]) : null;
-  });
+  const { expected, comparisons: cs } = compareRun(spec, ref, config, run, run.call.value);
   let worst = 0;
   for (const c of cs) if (c && !(c.maxDiff <= worst)) worst = finite(c.maxDiff) ? c.maxDiff : Infinity;
   const names = spec.outputs.names.join(", ");
   if (allOk(cs)) return pass("new input", `${names} on ${what}: TENSOR OK, maxdiff = ${worst === 0 ? "0" : worst.toExponential(1).replace(/e\+?/, "e")}`);
   if (!referenceOk) return fail("new input", "mismatch", `On ${what}, ${names} ${spec.outputs.names.length > 1 ? "are" : "is"} wrong too (see the diagnosis).`);
   const bad = cs.map((c, i) => (c && c.ok ? "" : `${spec.outputs.names[i]} ${c ? tensorLine(c).replace(/^TENSOR /, "is ") : "is not a tensor of the right shape"}`)).filter(Boolean);
-  const extra = diagnose(spec, ref, run as ForwardRun & { call: { kind: "value"; value: Returned } }, config).filter((f) => f.code !== "unrecognised");
+  const extra = diagnose(spec, ref, config, run, run.call.value, expected).filter((f) => f.code !== "unrecognised");
   return fail(
     "new input",
     "saved-input-only",
@@ -306,17 +331,10 @@ function probeRow(spec: StepSpec, ref: ReferenceData, obs: Observations, label: 
     const why = run.call.kind === "threw" ? `threw ${describeError(run.call.error)}` : "did not finish";
     return fail(label, "probe-failed", `On ${judged.what}, forward ${why}.`);
   }
-  const { outputs } = expectedFor(spec, ref, run, config);
-  const items = outputItems(spec, run.call.value);
-  const shape = spec.outputs.shape(run.dims);
-  const cs = spec.outputs.names.map((_, i) => {
-    const it = items?.[i];
-    return it && it.values && it.shape && it.shape.join(",") === shape.join(",") ? compare(it.values, outputs[i], judged.atol, judged.rtol) : null;
-  });
+  const { expected, comparisons: cs } = compareRun(spec, ref, config, run, run.call.value, judged);
   const names = spec.outputs.names.join(", ");
   if (allOk(cs)) return pass(label, `${names} on ${judged.what}: ${tensorLine(cs.reduce((a, b) => (a!.maxDiff >= b!.maxDiff ? a : b))!)} (atol ${judged.atol}, rtol ${judged.rtol})`);
-  const found = diagnose(spec, ref, run as ForwardRun & { call: { kind: "value"; value: Returned } }, config);
-  const first = found[0];
+  const first = diagnose(spec, ref, config, run, run.call.value, expected)[0];
   return fail(label, first?.code ?? "mismatch", `On ${judged.what}: ${first ? `${first.title}: ${first.detail}` : `${names} ${cs.map((c) => (c ? tensorLine(c) : "not comparable")).join("; ")}`}`, {
     title: first?.title ?? "Wrong on a large input",
     fix: first?.fix,

@@ -7,8 +7,10 @@
 import { tf } from "../../lib/tf";
 import { Module, Linear } from "../../lib/module";
 import type { GPT2Config } from "../../lib/config";
+import { compare } from "./compare";
 import { guarded, realClock } from "./guarded";
 import type { Clock } from "./guarded";
+import { max } from "./intrinsics";
 import { readReturned, tensorsIn } from "./outputs";
 import { seededInput } from "./reference-file";
 import type { Call, Dims, ForwardRun, Observations, PropertyInfo, ReferenceData, Snapshot, StepSpec } from "./types";
@@ -41,7 +43,7 @@ function typeName(v: unknown): string {
 /** What the structure rules look at: the module's own properties and its methods. */
 export function snapshot(instance: unknown): Snapshot {
   if (instance === null || typeof instance !== "object") {
-    return { isObject: false, description: instance === null ? "null" : `a ${typeof instance}`, extendsModule: false, className: "", properties: [], methods: [] };
+    return { isObject: false, description: instance === null ? "null" : `a ${typeof instance}`, extendsModule: false, properties: [], methods: [] };
   }
   const properties: PropertyInfo[] = [];
   for (const [name, v] of Object.entries(instance)) {
@@ -60,7 +62,7 @@ export function snapshot(instance: unknown): Snapshot {
       if (name !== "constructor" && typeof Object.getOwnPropertyDescriptor(p, name)?.value === "function" && !methods.includes(name)) methods.push(name);
     }
   }
-  return { isObject: true, description: typeName(instance), extendsModule: instance instanceof Module, className: typeName(instance), properties, methods };
+  return { isObject: true, description: typeName(instance), extendsModule: instance instanceof Module, properties, methods };
 }
 
 /** The tensor at a dotted path ("c_attn.weight") of the learner's module, if any. */
@@ -72,16 +74,6 @@ function at(instance: unknown, name: string): unknown {
 
 function disposeOutputs(value: unknown, keep: tf.Tensor[]): void {
   for (const t of tensorsIn(value, keep)) if (!(t instanceof tf.Variable) && !t.isDisposed) t.dispose();
-}
-
-function largestDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) return Infinity;
-  let m = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = Math.abs(a[i] - b[i]);
-    if (!(d <= m)) m = d === d ? d : Infinity;
-  }
-  return m;
 }
 
 export async function probe(spec: StepSpec, Impl: unknown, ref: ReferenceData, config: GPT2Config, options: ProbeOptions): Promise<Observations> {
@@ -158,7 +150,7 @@ export async function probe(spec: StepSpec, Impl: unknown, ref: ReferenceData, c
     const first = await forwardOn("reference", ref.dims, ref.seed, 1, ref.input);
     obs.runs.push(first);
     for (const p of spec.probes) {
-      if (p.when === (first.call.kind === "threw" ? "threw" : "always") && first.call.kind !== "timeout") {
+      if (p.when === (first.call.kind === "value" ? "returned" : first.call.kind)) {
         const dims = p.dims(ref.dims.C);
         const seed = ref.seed + p.seedOffset;
         obs.runs.push(await forwardOn(p.label, dims, seed, p.scale, seededInput(spec.reference, dims, seed, p.scale)));
@@ -184,11 +176,14 @@ export async function probe(spec: StepSpec, Impl: unknown, ref: ReferenceData, c
         if (!x.isDisposed) x.dispose();
         break;
       }
-      const returned = readReturned(again.value, spec.outputs);
-      returned.items.forEach((it, j) => {
+      // These differences decide the repeat row, after the learner's code ran: compare and max are
+      // the built-ins captured at import (intrinsics.ts), not whatever Math.abs is now.
+      const { items } = readReturned(again.value, spec.outputs);
+      for (let j = 0; j < items.length; j++) {
+        const now = items[j].values;
         const before = firstValues[j];
-        repeat.maxDiff = Math.max(repeat.maxDiff, it.values && before ? largestDifference(it.values, before) : 0);
-      });
+        if (now && before) repeat.maxDiff = max(repeat.maxDiff, compare(now, before).maxDiff);
+      }
       disposeOutputs(again.value, [x]);
       repeat.tensorsLeftPerCall.push(tf.memory().numTensors - tensorsBefore + (x.isDisposed ? 1 : 0));
       repeat.variablesMadePerCall.push(variableCount() - variablesBefore);
@@ -197,7 +192,7 @@ export async function probe(spec: StepSpec, Impl: unknown, ref: ReferenceData, c
     }
     for (const p of obs.params.filter((q) => q.loaded)) {
       const now = at(instance, p.name);
-      const change = now instanceof tf.Tensor && !now.isDisposed ? largestDifference(now.dataSync() as Float32Array, ref.params[p.name]) : Infinity;
+      const change = now instanceof tf.Tensor && !now.isDisposed ? compare(now.dataSync() as Float32Array, ref.params[p.name]).maxDiff : Infinity;
       if (change > 0) repeat.paramsChanged.push({ name: p.name, maxChange: change });
     }
     return obs;

@@ -1,16 +1,14 @@
 // Running one step's check in this process (a notebook, a test): load the reference, run the
 // learner's class (probe.ts), judge what happened (judge.ts), show the table. Never throws.
 import { randomInt } from "node:crypto";
-import * as path from "node:path";
 import { tf } from "../../lib/tf";
 import { selectBackend } from "../../lib/backend";
 import { GPT2Config } from "../../lib/config";
 import { Module } from "../../lib/module";
-import { shapeText } from "../../lib/shape";
 import type { Clock } from "./guarded";
 import { withOriginalBuiltins } from "./intrinsics";
-import { finish, judge } from "./judge";
-import { fail, pass } from "./rows";
+import { finish, judge, referenceRow } from "./judge";
+import { fail } from "./rows";
 import { probe } from "./probe";
 import { loadReference } from "./reference-file";
 import { showResult } from "./report";
@@ -48,17 +46,10 @@ function currentBackend(): string {
   }
 }
 
-/** The passing reference row: which file, and what it holds. */
-export function referenceRow(spec: StepSpec, ref: ReferenceData): CheckRow {
-  const { B, T, C } = ref.dims;
-  const file = path.relative(process.cwd(), ref.file) || ref.file;
-  return pass("reference", `${file} (version ${spec.reference.version}, checksums OK): x ${shapeText([B, T, C])}, expected ${spec.outputs.names.join(", ")} computed in float64`);
-}
-
 /** Load and verify a step's reference; a problem becomes the failing first row. */
 export function referenceOrRow(spec: StepSpec, file?: string): ReferenceData | CheckRow {
   try {
-    return loadReference(spec.reference, spec.id, file ?? spec.reference.file);
+    return loadReference(spec.reference, spec.id, file);
   } catch (err) {
     return fail("reference", "reference-file", (err as Error).message, { title: "Reference file" });
   }
@@ -68,24 +59,21 @@ async function runSteps(spec: StepSpec, Impl: unknown, options: CheckOptions & T
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const ref = referenceOrRow(spec, options.referenceFile);
   if (!("dims" in ref)) return finish(spec, [ref]);
-  const rows: CheckRow[] = [referenceRow(spec, ref)];
   if (typeof Impl !== "function") {
     const got = Impl instanceof Module ? `an instance (${Impl.constructor.name}); pass the class itself: ${spec.checkName}(${Impl.constructor.name})` : Impl === null ? "null" : typeof Impl;
-    rows.push(fail("construct", "not-a-class", `${spec.checkName} takes your class, as in ${spec.checkName}(${spec.exampleClass}); it got ${got}.`, { title: "Not a class" }));
-    return finish(spec, rows);
+    const row = fail("construct", "not-a-class", `${spec.checkName} takes your class, as in ${spec.checkName}(${spec.exampleClass}); it got ${got}.`, { title: "Not a class" });
+    return finish(spec, [referenceRow(spec, ref), row]);
   }
   // A notebook that never chose a backend: choose the best one now. (backendInstance is not in
   // tfjs's typings; asking `tf.engine().backend` would start wasm without its .wasm file paths.)
   if ((tf.engine() as unknown as { backendInstance?: unknown }).backendInstance == null) await selectBackend(undefined, { log: null });
+  // The reference has this config's width: loadReference checks the file against the spec, and
+  // test/check-reference.test.ts the spec against GPT2Config().
   const config = new GPT2Config();
-  if (config.n_embd !== ref.dims.C) {
-    rows.push(fail("reference", "reference-width", `The reference is for n_embd ${ref.dims.C} but GPT2Config() has ${config.n_embd}. Regenerate it with \`npm run make-reference\`.`));
-    return finish(spec, rows);
-  }
   const freshSeed = options.freshSeed ?? freshSeedSource(1, 2 ** 31 - 1);
   const obs = await probe(spec, Impl, ref, config, { timeoutMs, freshSeed, clock: options.clock });
   // The learner's code has run: judge with the built-ins as they were before it (intrinsics.ts).
-  return withOriginalBuiltins(() => judge({ spec, ref, config, obs, className: (Impl as { name?: string }).name || "YourClass", timeoutMs, referenceRow: rows[0] }));
+  return withOriginalBuiltins(() => judge({ spec, ref, config, obs, className: (Impl as { name?: string }).name || "YourClass", timeoutMs }));
 }
 
 /** Run a step's check on a learner's class, show the table, and return the result. Never throws. */

@@ -36,15 +36,20 @@ export interface LinearRule {
 
 /**
  * Rows for one Linear: "<name>", "<name>.weight", "<name>.bias". `ok` is false when the
- * reference weights cannot go in (no such Linear, or a weight of another shape).
+ * reference weights cannot go in (no such Linear, or a weight of another shape). `missing` says
+ * what to tell a learner whose module has no property of that name (title: "No <name>" unless given).
  */
-export function linearRows(snap: Snapshot, rule: LinearRule, missing: () => string): { rows: CheckRow[]; ok: boolean } {
+export function linearRows(snap: Snapshot, rule: LinearRule, missing: () => { message: string; title?: string }): { rows: CheckRow[]; ok: boolean } {
   const { name, inFeatures: I, outFeatures: O } = rule;
   const p = property(snap, name);
   const fix = `Create it in the constructor: ${rule.create}.`;
-  if (!p || p.kind !== "linear" || !p.linear) {
-    const message = !p ? missing() : `${name} is ${kindText(p)}, not a Linear${p.kind === "variable" || p.kind === "tensor" ? ". Use a Linear, which holds both the weight and the bias" : " from the lib"}. ${fix}`;
-    return { rows: [fail(name, p ? "not-linear" : "missing", message, { title: p ? `${name} is not a Linear` : `No ${name}`, fix: rule.create })], ok: false };
+  if (!p) {
+    const { message, title = `No ${name}` } = missing();
+    return { rows: [fail(name, "missing", message, { title, fix: rule.create })], ok: false };
+  }
+  if (p.kind !== "linear" || !p.linear) {
+    const message = `${name} is ${kindText(p)}, not a Linear${p.kind === "variable" || p.kind === "tensor" ? ". Use a Linear, which holds both the weight and the bias" : " from the lib"}. ${fix}`;
+    return { rows: [fail(name, "not-linear", message, { title: `${name} is not a Linear`, fix: rule.create })], ok: false };
   }
   const l = p.linear;
   const rows: CheckRow[] = [];

@@ -149,7 +149,6 @@ export interface Snapshot {
   /** What it is, when it is not an object. */
   description: string;
   extendsModule: boolean;
-  className: string;
   properties: PropertyInfo[];
   /** Method names on the prototype chain below Module (for "no forward(x) method; it has call"). */
   methods: string[];
@@ -216,8 +215,8 @@ export interface ProbeSpec {
   /** Multiplies the input (a large scale exposes an unstable softmax). */
   scale: number;
   seedOffset: number;
-  /** Run it only when the reference call ended like this. */
-  when: "always" | "threw";
+  /** Run it only when the reference call ended like this: it returned a value, or it threw. */
+  when: "returned" | "threw";
   /**
    * A check row of its own (named `label`), comparing the output with the reference at this
    * tolerance; `what` says what the input is ("x × 30, where unstable softmaxes overflow").
@@ -246,14 +245,10 @@ export interface StructureVerdict {
 export interface StepSpec<Ctx = unknown> {
   /** "07" */
   id: string;
-  /** "Q/K/V projection" */
-  topic: string;
   /** The check's function name, for messages: "checkStep07". */
   checkName: string;
   /** A class name for examples in messages: "MyQKV". */
   exampleClass: string;
-  /** The exercise cell's first line in a notebook: "// EXERCISE: step07". */
-  exerciseMarker: string;
   reference: ReferenceSpec;
   /** Every check row, in table order (for one count, and to name what did not run). */
   planned: string[];
@@ -271,6 +266,4 @@ export interface StepSpec<Ctx = unknown> {
   probes: ProbeSpec[];
   /** The lib's own time for this forward, for the "too slow" message: "about 2 ms on wasm". */
   libSpeed: string;
-  /** Fix line for most diagnoses: "return tf.split(qkv, 3, -1);" */
-  defaultFix: string;
 }

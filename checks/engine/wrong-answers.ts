@@ -3,6 +3,7 @@
 // the mistake would produce; the first one the learner's output matches names the mistake.
 import { shapeText } from "../../lib/shape";
 import { closeTo, compare, nearlyEqual } from "./compare";
+import { sameShape } from "./outputs";
 import type { Diagnosis, Item, Returned } from "./types";
 
 export interface WrongAnswer<Ctx> {
@@ -16,7 +17,7 @@ export interface WrongAnswer<Ctx> {
 }
 
 function matches(item: Item, wrong: { shape: number[]; values: ArrayLike<number> }): boolean {
-  return item.values !== null && item.shape !== null && item.shape.join(",") === wrong.shape.join(",") && closeTo(item.values, wrong.values);
+  return sameShape(item, wrong.shape) && closeTo(item.values!, wrong.values);
 }
 
 /** The first mistake in `table` that the returned tensor shows, or null. */
@@ -36,17 +37,18 @@ export function findWrongAnswer<Ctx>(r: Returned, table: WrongAnswer<Ctx>[], ctx
  * or values none of the mistakes explain ("unrecognised"). [] when the output is right.
  */
 export function closingDiagnosis(item: Item, expected: ArrayLike<number>, shape: number[], unrecognisedAdvice: string): Diagnosis[] {
-  if (!item.values || !item.shape || item.shape.join(",") !== shape.join(",")) {
+  if (!sameShape(item, shape)) {
     return [{ code: "wrong-shape", title: "Wrong shape", detail: `forward returns ${item.description}; it must be ${shapeText(shape)}.` }];
   }
-  const c = compare(item.values, expected);
+  const values = item.values!;
+  const c = compare(values, expected);
   if (c.ok) return [];
   let finite = true;
-  for (let i = 0; i < item.values.length; i++) if (!Number.isFinite(item.values[i])) finite = false;
+  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) finite = false;
   if (!finite) {
     return [{ code: "not-finite", title: "NaN or infinite values", detail: `your output holds NaN or ±Infinity where every expected value is finite. ${unrecognisedAdvice}` }];
   }
-  if (nearlyEqual(item.values, expected)) {
+  if (nearlyEqual(values, expected)) {
     return [
       {
         code: "precision-lost",

@@ -4,8 +4,6 @@ import type { CheckOptions } from "../engine/run";
 import type { CheckResult } from "../engine/types";
 import { step07 } from "./spec";
 
-export { step07 };
-
 /** Judge a learner's single-head Q/K/V class against float64 reference numbers, show the table, return the result. Never throws. */
 export function checkStep07(Impl: unknown, options: CheckOptions = {}): Promise<CheckResult> {
   return runCheck(step07, Impl, options);

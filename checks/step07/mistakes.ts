@@ -10,16 +10,18 @@
 //   its bias, softmax(Q)). Each of q, k, v gets a label; the labels together name the mistakes.
 import { shapeText } from "../../lib/shape";
 import { closeTo, compare, nearlyEqual } from "../engine/compare";
-import { linearF64, normalizeRows, softmaxRows } from "../engine/float64";
+import { fromHeads as mergeHeads, linearF64, normalizeRows, softmaxRows, splitLast } from "../engine/float64";
+import { sameShape } from "../engine/outputs";
 import type { Diagnosis, Dims, Item, Returned } from "../engine/types";
 
-export const FIX = "return tf.split(this.c_attn.forward(x), 3, -1);";
+const FIX = "return tf.split(this.c_attn.forward(x), 3, -1);";
 const NAMES = ["Q", "K", "V"] as const;
 const SLOTS = ["q", "k", "v"] as const;
 
 /** Wrong answers, built from the reference on demand and kept. */
 export class QKVContext {
   private cache = new Map<string, Float64Array>();
+  private thirds = new Map<string, Float64Array[]>();
   constructor(
     readonly d: Dims,
     readonly nHead: number,
@@ -54,12 +56,14 @@ export class QKVContext {
     return this.memo("fullNoBias", () => this.full().map((y, i) => y - this.bias[i % (3 * this.d.C)]));
   }
 
-  /** Part p of a [B, T, 3C] array. */
-  private cut(full: ArrayLike<number>, p: number): Float64Array {
-    const { B, T, C } = this.d;
-    const out = new Float64Array(B * T * C);
-    for (let r = 0; r < B * T; r++) for (let c = 0; c < C; c++) out[r * C + c] = full[r * 3 * C + p * C + c];
-    return out;
+  /** Part p of the [B, T, 3C] array that `make` builds (built and cut in three once, under `key`). */
+  private third(key: string, p: number, make: () => ArrayLike<number>): Float64Array {
+    let parts = this.thirds.get(key);
+    if (!parts) {
+      const { B, T, C } = this.d;
+      this.thirds.set(key, (parts = splitLast(make(), B * T, 3, C)));
+    }
+    return parts[p];
   }
 
   /** Part p plus `times` × its bias (−1: without the bias; +1: the bias added twice). */
@@ -77,7 +81,7 @@ export class QKVContext {
 
   /** softmax over each token's whole 3C row, then part p. */
   softmaxAll(p: number): Float64Array {
-    return this.memo(`softmaxAll${p}`, () => this.cut(this.memo("softmaxAll", () => softmaxRows(this.full(), this.d.B * this.d.T, 3 * this.d.C)), p));
+    return this.third("softmaxAll", p, () => softmaxRows(this.full(), this.d.B * this.d.T, 3 * this.d.C));
   }
 
   /** Piece i of c_attn's output taken every third column (a reshape to [B, T, C, 3]). */
@@ -101,31 +105,25 @@ export class QKVContext {
 
   /** Part p of c_attn applied to LayerNorm(x) (unit weight, zero bias): ln_1 done here too. */
   layerNormFirst(p: number): Float64Array {
-    return this.memo(`ln${p}`, () => {
-      const { B, T, C } = this.d;
-      const full = this.memo("lnFull", () => linearF64(normalizeRows(this.x, B * T, C, this.eps), this.weight, this.bias, B * T, C, 3 * C));
-      return this.cut(full, p);
-    });
+    const { B, T, C } = this.d;
+    return this.third("layerNormFirst", p, () => linearF64(normalizeRows(this.x, B * T, C, this.eps), this.weight, this.bias, B * T, C, 3 * C));
   }
 
   /** Part p of x · Wᵀ + b where W is c_attn.weight reshaped to [3C, C], as if it were PyTorch's nn.Linear layout. */
   torchLayout(p: number): Float64Array {
-    return this.memo(`torch${p}`, () => {
+    return this.third("torchLayout", p, () => {
+      // W' = reshape(W, [3C, C]); y = x · W'ᵀ + b, so y[r, j] = b[j] + Σ_i x[r, i] · W'[j, i].
       const { B, T, C } = this.d;
-      const full = this.memo("torchFull", () => {
-        // W' = reshape(W, [3C, C]); y = x · W'ᵀ + b, so y[r, j] = b[j] + Σ_i x[r, i] · W'[j, i].
-        const rows = B * T;
-        const y = new Float64Array(rows * 3 * C);
-        for (let r = 0; r < rows; r++) {
-          for (let j = 0; j < 3 * C; j++) {
-            let acc = this.bias[j];
-            for (let i = 0; i < C; i++) acc += this.x[r * C + i] * this.weight[j * C + i];
-            y[r * 3 * C + j] = acc;
-          }
+      const rows = B * T;
+      const y = new Float64Array(rows * 3 * C);
+      for (let r = 0; r < rows; r++) {
+        for (let j = 0; j < 3 * C; j++) {
+          let acc = this.bias[j];
+          for (let i = 0; i < C; i++) acc += this.x[r * C + i] * this.weight[j * C + i];
+          y[r * 3 * C + j] = acc;
         }
-        return y;
-      });
-      return this.cut(full, p);
+      }
+      return y;
     });
   }
 
@@ -232,10 +230,6 @@ function labelSlot(values: ArrayLike<number>, ctx: QKVContext): SlotLabel {
   return { code: "unknown", index: -1, text: "none of the known answers" };
 }
 
-function sameShape(item: Item, shape: number[]): boolean {
-  return item.values !== null && item.shape !== null && item.shape.join(",") === shape.join(",");
-}
-
 const d = (code: string, title: string, detail: string, fix: string | undefined = FIX): Diagnosis => (fix ? { code, title, detail, fix } : { code, title, detail });
 
 /** Diagnoses for three [B, T, C] outputs, from their labels. */
@@ -291,9 +285,10 @@ function explainLabels(labels: SlotLabel[], items: Item[], ctx: QKVContext): Dia
 }
 
 function precisionLost(items: Item[], ctx: QKVContext, slots: number[]): Diagnosis[] {
+  const cs = slots.map((i) => compare(items[i].values!, ctx.part(i)));
+  if (cs.every((c) => c.ok)) return [];
   let worst = 0;
-  for (const i of slots) worst = Math.max(worst, compare(items[i].values!, ctx.part(i)).maxDiff);
-  if (slots.every((i) => compare(items[i].values!, ctx.part(i)).ok)) return [];
+  for (const c of cs) worst = Math.max(worst, c.maxDiff);
   return [
     d(
       "precision-lost",
@@ -312,13 +307,7 @@ function fromHeads(item: Item, ctx: QKVContext): { values: Float64Array; layout:
   if (!item.values || !item.shape || item.shape.length !== 4) return null;
   const s = item.shape.join(",");
   if (s === [B, T, nh, hd].join(",")) return { values: Float64Array.from(item.values), layout: `[B, T, n_head, head_dim] = ${shapeText(item.shape)}` };
-  if (s === [B, nh, T, hd].join(",")) {
-    const out = new Float64Array(B * T * C);
-    for (let b = 0; b < B; b++) for (let h = 0; h < nh; h++) for (let t = 0; t < T; t++) for (let k = 0; k < hd; k++) {
-      out[(b * T + t) * C + h * hd + k] = item.values[((b * nh + h) * T + t) * hd + k];
-    }
-    return { values: out, layout: `[B, n_head, T, head_dim] = ${shapeText(item.shape)}` };
-  }
+  if (s === [B, nh, T, hd].join(",")) return { values: mergeHeads(item.values, B, T, nh, hd, "transpose"), layout: `[B, n_head, T, head_dim] = ${shapeText(item.shape)}` };
   return null;
 }
 

@@ -4,9 +4,9 @@
 import * as path from "node:path";
 import { shapeText } from "../../lib/shape";
 import { linearF64, splitLast } from "../engine/float64";
-import { linearRows, linears, notAnObject, property } from "../engine/structure";
+import { linearRows, linears, notAnObject } from "../engine/structure";
 import type { Diagnosis, Dims, StepSpec } from "../engine/types";
-import { FIX, MISTAKE_CODES, QKVContext, diagnose } from "./mistakes";
+import { MISTAKE_CODES, QKVContext, diagnose } from "./mistakes";
 
 const REFERENCE = {
   file: path.join(__dirname, "reference.safetensors"),
@@ -34,10 +34,8 @@ const REFERENCE = {
 
 export const step07: StepSpec<QKVContext> = {
   id: "07",
-  topic: "Q/K/V projection (single head)",
   checkName: "checkStep07",
   exampleClass: "MyQKV",
-  exerciseMarker: "// EXERCISE: step07",
   reference: REFERENCE,
   planned: ["reference", "construct", "c_attn", "c_attn.weight", "c_attn.bias", "forward", "q", "k", "v", "new input", "input", "repeat", "leaks", "speed"],
 
@@ -45,19 +43,23 @@ export const step07: StepSpec<QKVContext> = {
     const C = config.n_embd;
     if (!snap.isObject) return { rows: [notAnObject(snap, "c_attn")], ok: false };
     const create = "this.c_attn = new Linear(config.n_embd, 3 * config.n_embd)";
-    const missing = (): string => {
+    const missing = (): { message: string; title?: string } => {
       const separate = linears(snap).filter((p) => p.linear!.inFeatures === C && p.linear!.outFeatures === C);
       const combined = linears(snap).filter((p) => p.linear!.inFeatures === C && p.linear!.outFeatures === 3 * C);
       if (separate.length >= 3) {
-        return (
-          `Three separate layers (${separate.map((p) => p.name).join(", ")}, each ${C} → ${C}) instead of one combined c_attn. ` +
-          `GPT-2 computes Q, K and V with a single Linear, c_attn, from ${C} to ${3 * C} = 3 × n_embd, and splits its output; ` +
-          `its checkpoint stores one c_attn weight, so the weights load by a plain name-to-name copy only into that layout. Replace them with one c_attn.`
-        );
+        return {
+          title: "Three separate layers",
+          message:
+            `Three separate layers (${separate.map((p) => p.name).join(", ")}, each ${C} → ${C}) instead of one combined c_attn. ` +
+            `GPT-2 computes Q, K and V with a single Linear, c_attn, from ${C} to ${3 * C} = 3 × n_embd, and splits its output; ` +
+            `its checkpoint stores one c_attn weight, so the weights load by a plain name-to-name copy only into that layout. Replace them with one c_attn.`,
+        };
       }
-      if (combined.length === 1) return `Your ${C} → ${3 * C} Linear is called "${combined[0].name}"; GPT-2's checkpoint calls it "c_attn". Rename it so that the weights load by name.`;
+      if (combined.length === 1) return { message: `Your ${C} → ${3 * C} Linear is called "${combined[0].name}"; GPT-2's checkpoint calls it "c_attn". Rename it so that the weights load by name.` };
       const near = snap.properties.filter((p) => /c.?attn|attn/i.test(p.name)).map((p) => `"${p.name}"`);
-      return (near.length ? `There is no this.c_attn (but there is ${near.join(", ")}: check the spelling). ` : `There is no this.c_attn: not implemented yet? `) + `GPT-2's query/key/value projection is one Linear named c_attn; create it in the constructor.`;
+      return {
+        message: (near.length ? `There is no this.c_attn (but there is ${near.join(", ")}: check the spelling). ` : `There is no this.c_attn: not implemented yet? `) + `GPT-2's query/key/value projection is one Linear named c_attn; create it in the constructor.`,
+      };
     };
     const rule = {
       name: "c_attn",
@@ -68,10 +70,7 @@ export const step07: StepSpec<QKVContext> = {
       widthNote: (out: number) => (out === 3 * config.headDim ? ` (3 × head_dim = 3 × ${config.headDim}: this step is one head of the full width n_embd)` : ""),
       noteExtraLayers: true,
     };
-    const found = linearRows(snap, rule, missing);
-    const p = property(snap, "c_attn");
-    if (!p) found.rows[0].title = linears(snap).length >= 3 ? "Three separate layers" : "No c_attn";
-    return found;
+    return linearRows(snap, rule, missing);
   },
 
   outputs: {
@@ -113,5 +112,4 @@ export const step07: StepSpec<QKVContext> = {
   ],
   probes: [{ label: "split-axis", dims: (C) => ({ B: 3, T: 3, C }), scale: 1, seedOffset: 3, when: "threw" }],
   libSpeed: "about 1 ms on wasm",
-  defaultFix: FIX,
 };

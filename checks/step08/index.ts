@@ -4,8 +4,6 @@ import type { CheckOptions } from "../engine/run";
 import type { CheckResult } from "../engine/types";
 import { step08 } from "./spec";
 
-export { step08 };
-
 /** Judge a learner's single-head causal attention against float64 reference numbers, show the table, return the result. Never throws. */
 export function checkStep08(Impl: unknown, options: CheckOptions = {}): Promise<CheckResult> {
   return runCheck(step08, Impl, options);

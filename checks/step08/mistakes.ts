@@ -1,22 +1,18 @@
 // Step 08's mistakes, named from the numbers: each is the float64 reference pipeline with one
 // thing done the way learners get it wrong (context.ts, engine/float64.ts: attentionF64).
 import { shapeText } from "../../lib/shape";
-import { closeTo } from "../engine/compare";
-import { closingDiagnosis, findWrongAnswer } from "../engine/wrong-answers";
 import type { WrongAnswer } from "../engine/wrong-answers";
 import type { Diagnosis, Returned } from "../engine/types";
+import { diagnoseAttention, y } from "./context";
 import type { AttentionContext } from "./context";
 
-export const SCORES_FIX = "const scores = tf.div(tf.matMul(q, k, false, true), Math.sqrt(C)); // (B, T, T)";
+const SCORES_FIX = "const scores = tf.div(tf.matMul(q, k, false, true), Math.sqrt(C)); // (B, T, T)";
 
 /** What the scores are divided by, in words and in code: √C for one head (step 08), √hs per head (09). */
 const width = (ctx: AttentionContext) => (ctx.nHead === 1 ? { name: "C", n: ctx.d.C } : { name: "hs", n: ctx.d.C / ctx.nHead });
 const scoresFix = (ctx: AttentionContext): string =>
   ctx.nHead === 1 ? SCORES_FIX : "const scores = tf.div(tf.matMul(q, k, false, true), Math.sqrt(hs)); // (B, nh, T, T)";
 const MASK_FIX = "const masked = tf.add(scores, mask); // mask: 0 on and below the diagonal, -Infinity above";
-
-/** An output [B, T, C] made by the reference pipeline with the mistakes in `v`. */
-const y = (v: Parameters<AttentionContext["output"]>[0]) => (ctx: AttentionContext) => ({ shape: [ctx.d.B, ctx.d.T, ctx.d.C], values: ctx.output(v) });
 
 export const TABLE: WrongAnswer<AttentionContext>[] = [
   {
@@ -117,27 +113,12 @@ export const TABLE: WrongAnswer<AttentionContext>[] = [
 
 /** Diagnoses for step 08's output; [] when it is right. */
 export function diagnose(r: Returned, ctx: AttentionContext): Diagnosis[] {
-  const { B, T, C } = ctx.d;
-  // Step 07's output, q, k and v, returned as they come from c_attn.
-  if (r.items.length === 3 && r.items.every((it, i) => it.values && it.shape?.join(",") === [B, T, C].join(",") && closeTo(it.values, ctx.qkv()[i]))) {
-    return [{ code: "returned-qkv", title: "Step 07's output", detail: `forward returns q, k and v, the projections of step 07. This step goes on: scores q·kᵀ/√C, the causal mask, softmax, and the weights' mix of v, one tensor ${shapeText([B, T, C])}.` }];
-  }
-  const found = findWrongAnswer(r, TABLE, ctx);
-  if (found) return [found];
-  if (r.items.length !== 1) return [];
-  const closing = closingDiagnosis(r.items[0], ctx.output(), [B, T, C], "Check each stage against the lesson: scores q·kᵀ/√C, mask with -Infinity above the diagonal, softmax over the last axis, then weights · v.");
-  // NaN or infinite values on a large input: exp of a large score overflows float32.
-  if (ctx.label === "large input" && closing[0]?.code === "not-finite") {
-    return [
-      {
-        code: "softmax-overflow",
-        title: "Softmax overflows",
-        detail: `exp of a score above about 88.7 overflows float32 to Infinity, and Infinity / Infinity is NaN. Subtract each row's maximum before exp (it cancels out in the division), or use tf.softmax, which does.`,
-        fix: "const weights = tf.softmax(masked, -1);",
-      },
-    ];
-  }
-  return closing;
+  return diagnoseAttention(r, ctx, {
+    table: TABLE,
+    returnedQkv: ({ d }) => `forward returns q, k and v, the projections of step 07. This step goes on: scores q·kᵀ/√C, the causal mask, softmax, and the weights' mix of v, one tensor ${shapeText([d.B, d.T, d.C])}.`,
+    advice: "Check each stage against the lesson: scores q·kᵀ/√C, mask with -Infinity above the diagonal, softmax over the last axis, then weights · v.",
+    overflowNote: " (it cancels out in the division)",
+  });
 }
 
 export const MISTAKE_CODES = ["returned-qkv", ...new Set(TABLE.map((m) => m.code)), "softmax-overflow", "precision-lost", "unrecognised"];

@@ -2,17 +2,16 @@
 // with the heads split, scaled, merged or projected the way learners get it wrong.
 import { shapeText } from "../../lib/shape";
 import { closeTo } from "../engine/compare";
-import { closingDiagnosis, findWrongAnswer } from "../engine/wrong-answers";
+import { sameShape } from "../engine/outputs";
 import type { WrongAnswer } from "../engine/wrong-answers";
 import type { Diagnosis, Returned } from "../engine/types";
-import type { AttentionContext, Variant } from "../step08/context";
+import { diagnoseAttention, y } from "../step08/context";
+import type { AttentionContext } from "../step08/context";
 import { TABLE as STEP08 } from "../step08/mistakes";
 
-export const HEADS_FIX = "const heads = (t: tf.Tensor) => tf.transpose(tf.reshape(t, [B, T, nh, hs]), [0, 2, 1, 3]); // (B, nh, T, hs)";
+const HEADS_FIX = "const heads = (t: tf.Tensor) => tf.transpose(tf.reshape(t, [B, T, nh, hs]), [0, 2, 1, 3]); // (B, nh, T, hs)";
 const MERGE_FIX = "const merged = tf.reshape(tf.transpose(y, [0, 2, 1, 3]), [B, T, C]); // (B, nh, T, hs) → (B, T, nh, hs) → (B, T, C)";
 const PROJ_FIX = "return this.c_proj.forward(merged); // (B, T, C)";
-
-const y = (v: Variant) => (ctx: AttentionContext) => ({ shape: [ctx.d.B, ctx.d.T, ctx.d.C], values: ctx.output(v) });
 
 /** Head counts a learner might use instead of the config's: every divisor of C but the right one. */
 function otherHeadCounts(ctx: AttentionContext): number[] {
@@ -80,9 +79,9 @@ export const TABLE: WrongAnswer<AttentionContext>[] = [
 /** A wrong head count: built lazily, one entry per candidate, after the cheaper mistakes. */
 function wrongHeadCount(r: Returned, ctx: AttentionContext): Diagnosis | null {
   const item = r.items[0];
-  if (!item?.values || item.shape?.join(",") !== [ctx.d.B, ctx.d.T, ctx.d.C].join(",")) return null;
+  if (!item || !sameShape(item, [ctx.d.B, ctx.d.T, ctx.d.C])) return null;
   for (const n of otherHeadCounts(ctx)) {
-    if (closeTo(item.values, ctx.output({ nHead: n }))) {
+    if (closeTo(item.values!, ctx.output({ nHead: n }))) {
       return {
         code: "wrong-n-head",
         title: "The wrong number of heads",
@@ -96,18 +95,12 @@ function wrongHeadCount(r: Returned, ctx: AttentionContext): Diagnosis | null {
 
 /** Diagnoses for step 09's output; [] when it is right. */
 export function diagnose(r: Returned, ctx: AttentionContext): Diagnosis[] {
-  const { B, T, C } = ctx.d;
-  if (r.items.length === 3 && r.items.every((it, i) => it.values && it.shape?.join(",") === [B, T, C].join(",") && closeTo(it.values, ctx.qkv()[i]))) {
-    return [{ code: "returned-qkv", title: "Step 07's output", detail: `forward returns q, k and v. Go on: split them into heads, attend, merge the heads and apply c_proj, one tensor ${shapeText([B, T, C])}.` }];
-  }
-  const found = findWrongAnswer(r, TABLE, ctx) ?? wrongHeadCount(r, ctx);
-  if (found) return [found];
-  if (r.items.length !== 1) return [];
-  const closing = closingDiagnosis(r.items[0], ctx.output(), [B, T, C], "Check each stage against the lesson: c_attn, the split into heads, scores per head q·kᵀ/√hs with the causal mask, softmax, weights · v, the merge, c_proj.");
-  if (ctx.label === "large input" && closing[0]?.code === "not-finite") {
-    return [{ code: "softmax-overflow", title: "Softmax overflows", detail: `exp of a score above about 88.7 overflows float32 to Infinity, and Infinity / Infinity is NaN. Subtract each row's maximum before exp, or use tf.softmax, which does.`, fix: "const weights = tf.softmax(masked, -1);" }];
-  }
-  return closing;
+  return diagnoseAttention(r, ctx, {
+    table: TABLE,
+    extra: wrongHeadCount,
+    returnedQkv: ({ d }) => `forward returns q, k and v. Go on: split them into heads, attend, merge the heads and apply c_proj, one tensor ${shapeText([d.B, d.T, d.C])}.`,
+    advice: "Check each stage against the lesson: c_attn, the split into heads, scores per head q·kᵀ/√hs with the causal mask, softmax, weights · v, the merge, c_proj.",
+  });
 }
 
 export const MISTAKE_CODES = ["returned-qkv", ...new Set(TABLE.map((m) => m.code)), "wrong-n-head", "softmax-overflow", "precision-lost", "unrecognised"];

@@ -8,14 +8,12 @@ import { linearRows, notAnObject } from "../engine/structure";
 import type { Dims, StepSpec } from "../engine/types";
 import { AttentionContext } from "../step08/context";
 import { C_ATTN_PARAMS, LARGE_INPUT } from "../step08/spec";
-import { HEADS_FIX, MISTAKE_CODES, diagnose } from "./mistakes";
+import { MISTAKE_CODES, diagnose } from "./mistakes";
 
 export const step09: StepSpec<AttentionContext> = {
   id: "09",
-  topic: "multi-head attention (GPT-2's attn block)",
   checkName: "checkStep09",
   exampleClass: "MyAttention",
-  exerciseMarker: "// EXERCISE: step09",
   reference: {
     file: path.join(__dirname, "reference.safetensors"),
     format: "gpt2-qkv-lessons/step09-reference",
@@ -47,12 +45,12 @@ export const step09: StepSpec<AttentionContext> = {
     const attn = linearRows(
       snap,
       { name: "c_attn", inFeatures: C, outFeatures: 3 * C, sizes: `n_embd = ${C} → 3 × n_embd = ${3 * C} (q, k and v for all heads at once)`, create: "this.c_attn = new Linear(config.n_embd, 3 * config.n_embd)" },
-      () => `There is no this.c_attn: one Linear named c_attn, from n_embd to 3 × n_embd, as in steps 07 and 08.`,
+      () => ({ message: `There is no this.c_attn: one Linear named c_attn, from n_embd to 3 × n_embd, as in steps 07 and 08.` }),
     );
     const proj = linearRows(
       snap,
       { name: "c_proj", inFeatures: C, outFeatures: C, sizes: `n_embd = ${C} → n_embd = ${C}`, create: "this.c_proj = new Linear(config.n_embd, config.n_embd)" },
-      () => `There is no this.c_proj: GPT-2's attention ends with a Linear named c_proj, from n_embd to n_embd, that mixes the heads' outputs.`,
+      () => ({ message: `There is no this.c_proj: GPT-2's attention ends with a Linear named c_proj, from n_embd to n_embd, that mixes the heads' outputs.` }),
     );
     return { rows: [...attn.rows, ...proj.rows], ok: attn.ok && proj.ok };
   },
@@ -75,5 +73,4 @@ export const step09: StepSpec<AttentionContext> = {
   ],
   probes: [{ ...LARGE_INPUT, seedOffset: 5 }],
   libSpeed: "about 2 ms on wasm",
-  defaultFix: HEADS_FIX,
 };
