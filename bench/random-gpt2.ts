@@ -5,6 +5,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { GPT2Config } from "../lib/index";
 import { gpt2ParameterShapes } from "../lib/config";
+import { encodeSafetensorsHeader } from "../lib/safetensors-file";
 
 /** Every tensor of the hub's GPT-2 file, in the file's (alphabetical) order: the parameters and the causal-mask buffers. */
 export function gpt2FileLayout(c: GPT2Config): { name: string; shape: number[] }[] {
@@ -16,18 +17,7 @@ export function gpt2FileLayout(c: GPT2Config): { name: string; shape: number[] }
 }
 
 function headerBytes(layout: { name: string; shape: number[] }[]): Buffer {
-  const header: Record<string, unknown> = { __metadata__: { format: "pt" } };
-  let offset = 0;
-  for (const { name, shape } of layout) {
-    const bytes = 4 * shape.reduce((a, b) => a * b, 1);
-    header[name] = { dtype: "F32", shape, data_offsets: [offset, offset + bytes] };
-    offset += bytes;
-  }
-  let json = Buffer.from(JSON.stringify(header));
-  json = Buffer.concat([json, Buffer.alloc((8 - (json.length % 8)) % 8, 0x20)]);
-  const len = Buffer.alloc(8);
-  len.writeBigUInt64LE(BigInt(json.length));
-  return Buffer.concat([len, json]);
+  return encodeSafetensorsHeader(layout.map(({ name, shape }) => ({ name, shape, byteLength: 4 * shape.reduce((a, b) => a * b, 1) })), { format: "pt" });
 }
 
 /** The size of our GPT-2 small file: 548.1 MB, as the hub's (only the JSON header differs a little). */
