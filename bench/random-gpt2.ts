@@ -42,15 +42,15 @@ export function writeRandomGPT2(dir: string, config: GPT2Config, seed: number): 
     const chunk = new Float32Array(1 << 20);
     for (const { name, shape } of layout) {
       const n = shape.reduce((a, b) => a * b, 1);
+      // The value of element `at`, chosen once per tensor; the random ones draw in element order.
+      const value: (at: number) => number =
+        /attn\.bias$/.test(name) && shape.length === 4 ? (at) => (at % shape[3] <= Math.floor(at / shape[3]) % shape[2] ? 1 : 0)
+        : /ln_\w+\.weight$/.test(name) ? () => 1
+        : /ln_\w+\.bias$/.test(name) ? () => 0
+        : () => (uniform() - 0.5) * 0.0693; // std 0.02
       for (let start = 0; start < n; start += chunk.length) {
         const part = chunk.subarray(0, Math.min(chunk.length, n - start));
-        for (let i = 0; i < part.length; i++) {
-          const at = start + i;
-          if (/attn\.bias$/.test(name) && shape.length === 4) part[i] = at % shape[3] <= Math.floor(at / shape[3]) % shape[2] ? 1 : 0;
-          else if (/ln_\w+\.weight$/.test(name)) part[i] = 1;
-          else if (/ln_\w+\.bias$/.test(name)) part[i] = 0;
-          else part[i] = (uniform() - 0.5) * 0.0693; // std 0.02
-        }
+        for (let i = 0; i < part.length; i++) part[i] = value(start + i);
         fs.writeSync(fd, new Uint8Array(part.buffer, 0, part.byteLength));
       }
     }
