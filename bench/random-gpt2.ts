@@ -8,7 +8,7 @@ import { gpt2ParameterShapes } from "../lib/config";
 import { encodeSafetensorsHeader } from "../lib/safetensors-file";
 
 /** Every tensor of the hub's GPT-2 file, in the file's (alphabetical) order: the parameters and the causal-mask buffers. */
-export function gpt2FileLayout(c: GPT2Config): { name: string; shape: number[] }[] {
+function gpt2FileLayout(c: GPT2Config): { name: string; shape: number[] }[] {
   const shapes = gpt2ParameterShapes(c);
   for (let i = 0; i < c.n_layer; i++) shapes[`h.${i}.attn.bias`] = [1, 1, c.n_positions, c.n_positions];
   return Object.entries(shapes)
