@@ -423,7 +423,7 @@ export function pickToken(logits: Float32Array, temperature: number, topK: numbe
     return best;
   }
   // Keep every logit at least as large as the k-th largest, as Hugging Face's top-k filter does.
-  const floor = topK > 0 && topK < logits.length ? Float32Array.from(logits).sort()[logits.length - topK] : -Infinity;
+  const floor = topK > 0 && topK < logits.length ? kthLargest(logits, topK) : -Infinity;
   let max = -Infinity;
   for (const l of logits) if (l >= floor && l > max) max = l;
   const weights = new Float64Array(logits.length);
@@ -437,6 +437,45 @@ export function pickToken(logits: Float32Array, temperature: number, topK: numbe
     if (u < 0 && weights[i] > 0) return i;
   }
   return weights.reduce((last, w, i) => (w > 0 ? i : last), 0); // u landed on the rounding error at the end
+}
+
+/**
+ * The k-th largest of `values` counting repeats, exactly `Float32Array.from(values).sort()[length - k]`
+ * (where NaN sorts above everything and -0 below +0), for a whole k in [1, length]; any other k
+ * gives NaN, which like the sort's `undefined` is no logit's floor. It keeps the k largest so far
+ * in a min-heap: for top-k sampling, 50257 logits with k = 40 need no copy and no full sort.
+ */
+export function kthLargest(values: Float32Array, k: number): number {
+  if (!Number.isInteger(k) || k < 1 || k > values.length) return NaN;
+  let nans = 0;
+  for (const v of values) if (v !== v) nans++;
+  if (k <= nans) return NaN; // the top `nans` places of the sort are NaN
+  // The (k - nans)-th largest of the other values. `above` is the sort's order: -0 below +0.
+  const above = (a: number, b: number) => a > b || (a === 0 && b === 0 && Object.is(b, -0) && !Object.is(a, -0));
+  const heap = new Float32Array(k - nans); // heap[0] is the smallest kept
+  const siftDown = (i: number) => {
+    for (;;) {
+      const l = 2 * i + 1, r = l + 1;
+      let least = i;
+      if (l < heap.length && above(heap[least], heap[l])) least = l;
+      if (r < heap.length && above(heap[least], heap[r])) least = r;
+      if (least === i) return;
+      [heap[i], heap[least]] = [heap[least], heap[i]];
+      i = least;
+    }
+  };
+  let filled = 0;
+  for (const v of values) {
+    if (v !== v) continue;
+    if (filled < heap.length) {
+      heap[filled++] = v;
+      if (filled === heap.length) for (let i = (heap.length >> 1) - 1; i >= 0; i--) siftDown(i);
+    } else if (above(v, heap[0])) {
+      heap[0] = v;
+      siftDown(0);
+    }
+  }
+  return heap[0];
 }
 
 /** A small seeded generator (sfc32, its state spread from the seed by splitmix32): uniforms in [0, 1). */
