@@ -58,7 +58,6 @@ function checkQKV(who: string, q: tf.Tensor, k: tf.Tensor, v: tf.Tensor): { lead
  */
 export function causalAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor): tf.Tensor {
   const { lead, Tq, Tk, hs, hv } = checkQKV("causalAttention", q, k, v);
-  ensureBackend();
   return tf.tidy(() => {
     const mask = causalMask(Tq, Tk); // (Tq, Tk)
     const qs = tf.mul(q, 1 / Math.sqrt(hs)); // (..., Tq, hs): scaling q costs Tq·hs products, the scores Tq·Tk
@@ -96,7 +95,6 @@ export interface AttentionParts {
 /** causalAttention one step at a time, keeping every intermediate. Same shapes and rules. */
 export function causalAttentionParts(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor): AttentionParts {
   const { Tq, Tk, hs } = checkQKV("causalAttentionParts", q, k, v);
-  ensureBackend();
   return tf.tidy(() => {
     const scores = tf.div(tf.matMul(q, k, false, true), Math.sqrt(hs)); // (..., Tq, Tk)
     const masked = tf.add(scores, causalMask(Tq, Tk)); // (..., Tq, Tk)

@@ -271,7 +271,6 @@ export class GPT2LMHeadModel extends Module {
 
   /** Token ids as checked rows: B ≥ 1 rows of equal length T ≥ 1, integers in [0, vocab_size), fitting n_positions. */
   private checkIds(ids: TokenIds, cache: KVCache | undefined, who: string): number[][] {
-    ensureBackend(); // forward and stream make the ids tensor from these rows
     const { vocab_size, n_positions } = this.config;
     const usage = `GPT2LMHeadModel.${who} takes token ids [batch, seq]: a tf.Tensor or number[][]`;
     let rows: number[][];
