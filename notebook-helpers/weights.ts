@@ -25,7 +25,7 @@ export interface Layer0Weights {
   source: "real" | "stand-in";
   /** The safetensors file, for real weights. */
   file: string | null;
-  /** Sizes read from the file (n_embd, vocab rows, positions), or GPT-2 small for the stand-in. */
+  /** config.json beside the file when there is one (it must agree with the tensors), else the sizes read off the tensors (GPT2Config.forWidth); for the stand-in, its config (GPT-2 small by default). */
   config: GPT2Config;
   /** Rows of the token embedding wte for these token ids: (T, C). */
   tokenEmbedding(ids: number[]): tf.Tensor2D;
