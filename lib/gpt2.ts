@@ -232,7 +232,7 @@ export class GPT2LMHeadModel extends Module {
     const rows = this.checkIds(oneOrMore(ids), undefined, "generate");
     const out: number[][] = rows.map(() => []);
     let step = 0;
-    for await (const tokens of this.stream(rows, options)) {
+    for await (const tokens of this.sample(rows, options)) {
       tokens.forEach((t, b) => out[b].push(t));
       options.onToken?.(tokens, step++);
     }
@@ -241,7 +241,11 @@ export class GPT2LMHeadModel extends Module {
 
   /** generate as an async iterator: yields each step's new token of every sequence. */
   async *stream(ids: TokenIds | number[], options: Omit<GenerateOptions, "onToken"> = {}): AsyncGenerator<number[]> {
-    const rows = this.checkIds(oneOrMore(ids), undefined, "stream");
+    yield* this.sample(this.checkIds(oneOrMore(ids), undefined, "stream"), options);
+  }
+
+  /** What generate and stream run, for rows that checkIds has passed. */
+  private async *sample(rows: number[][], options: Omit<GenerateOptions, "onToken">): AsyncGenerator<number[]> {
     const { maxNewTokens, temperature, topK, seed } = checkGenerateOptions(options);
     const random = seededRandom(seed);
     const room = this.config.n_positions - rows[0].length; // tokens that still have a position
@@ -343,7 +347,7 @@ export class GPT2LMHeadModel extends Module {
 export function checkGPT2File(file: string, config: GPT2Config): { prefix: string; names: Set<string> } {
   const header = readSafetensorsHeader(file);
   const entries = Object.fromEntries(header.entries.map((e) => [e.name, e]));
-  const prefix = "transformer.wte.weight" in entries ? "transformer." : "";
+  const prefix = checkpointPrefix(entries);
   const shapes = gpt2ParameterShapes(config);
   const skipped = /^(?:transformer\.)?(?:h\.\d+\.attn\.(?:bias|masked_bias)|lm_head\.weight)$/;
   const unexpected = Object.keys(entries).filter((n) => !(n.slice(prefix.length) in shapes && n.startsWith(prefix)) && !skipped.test(n));
@@ -355,6 +359,11 @@ export function checkGPT2File(file: string, config: GPT2Config): { prefix: strin
   return { prefix, names: new Set(Object.keys(wanted)) };
 }
 
+/** "transformer." when a checkpoint's names carry that prefix (some exports add it), else "". */
+function checkpointPrefix(names: Record<string, unknown>): string {
+  return "transformer.wte.weight" in names ? "transformer." : "";
+}
+
 /** One sequence (number[]) as a batch of one; anything else as it is. */
 function oneOrMore(ids: TokenIds | number[]): TokenIds {
   return Array.isArray(ids) && typeof ids[0] === "number" ? [ids as number[]] : (ids as TokenIds);
@@ -362,7 +371,7 @@ function oneOrMore(ids: TokenIds | number[]): TokenIds {
 
 /** fromPretrained for tensors already in memory. */
 function fromStateDict(stateDict: Record<string, tf.Tensor>, config?: GPT2Config): GPT2LMHeadModel {
-  const prefix = "transformer.wte.weight" in stateDict ? "transformer." : "";
+  const prefix = checkpointPrefix(stateDict);
   const wte = stateDict[`${prefix}wte.weight`];
   const wpe = stateDict[`${prefix}wpe.weight`];
   if (!(wte instanceof tf.Tensor) || wte.rank !== 2 || !(wpe instanceof tf.Tensor) || wpe.rank !== 2) {

@@ -1,7 +1,7 @@
 // Taking a layer's tensors out of a Hugging Face GPT-2 state dict, by checkpoint name, with every
 // shape checked before anything is copied (as nanoGPT's from_pretrained asserts each shape).
 import { tf } from "./tf";
-import { GPT2Config, GPT2_SIZES } from "./config";
+import { GPT2Config, releasedSizeOfWidth } from "./config";
 import { Module } from "./module";
 import { shapeText } from "./shape";
 
@@ -80,7 +80,7 @@ export function configForWidth(n_embd: number, config: GPT2Config | undefined, k
     }
     return config;
   }
-  if (needsHeads && !Object.values(GPT2_SIZES).some((s) => s.n_embd === n_embd)) {
+  if (needsHeads && !releasedSizeOfWidth(n_embd)) {
     throw new Error(
       `"${key}" is for n_embd ${n_embd}, which is not a released GPT-2 size, and the weights do not store the head count: ` +
         `pass the config, e.g. new GPT2Config({ n_embd: ${n_embd}, n_head: 4 }) or new GPT2Config(JSON.parse(text of config.json)).`,
