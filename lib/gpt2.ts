@@ -180,14 +180,29 @@ export class GPT2LMHeadModel extends Module {
     return tf.tidy(() => this.lmHead(this.hidden(rows, cache)) as tf.Tensor3D); // (B, T, V)
   }
 
+  /**
+   * The first block's input, wte[ids] + wpe[positions]: ids [B, T] → [B, T, C]. Without a cache
+   * the positions are 0 .. T-1; with one, those after the positions it holds (it is not changed).
+   */
+  embed(ids: TokenIds, cache?: KVCache): tf.Tensor3D {
+    const rows = this.checkIds(ids, cache, "embed");
+    return this.embedRows(rows, cache?.length ?? 0);
+  }
+
+  /** embed for checked rows of token ids, at positions past .. past + T - 1. */
+  private embedRows(rows: number[][], past: number): tf.Tensor3D {
+    return tf.tidy(() => {
+      const [B, T, C] = [rows.length, rows[0].length, this.config.n_embd];
+      const tok = tf.gather(this.wte.weight, tf.tensor2d(rows, [B, T], "int32")); // (B, T, C)
+      const pos = tf.slice(this.wpe.weight, [past, 0], [T, C]); // (T, C)
+      return tf.add(tok, pos) as tf.Tensor3D; // (B, T, C)
+    });
+  }
+
   /** Hidden states after ln_f, [B, T, C], for checked rows of token ids. */
   private hidden(rows: number[][], cache?: KVCache): tf.Tensor3D {
     return tf.tidy(() => {
-      const [B, T, C] = [rows.length, rows[0].length, this.config.n_embd];
-      const past = cache?.length ?? 0;
-      const tok = tf.gather(this.wte.weight, tf.tensor2d(rows, [B, T], "int32")); // (B, T, C)
-      const pos = tf.slice(this.wpe.weight, [past, 0], [T, C]); // (T, C)
-      let x = tf.add(tok, pos) as tf.Tensor3D; // (B, T, C)
+      let x = this.embedRows(rows, cache?.length ?? 0); // (B, T, C)
       for (const [i, block] of this.h.entries()) x = block.forward(x, cache?.layers[i]); // (B, T, C)
       return this.ln_f.forward(x) as tf.Tensor3D; // (B, T, C)
     });

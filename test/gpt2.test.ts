@@ -143,6 +143,24 @@ describe("GPT2LMHeadModel.forward", () => {
     assert.equal(tf.memory().numTensors, start);
     m.dispose();
   });
+
+  test("embed is wte[ids] + wpe at the positions after the cache's, with forward's checks", () => {
+    const m = model();
+    const rowOf = (name: string, i: number) => entries[name].data.subarray(i * SIZES.n_embd, (i + 1) * SIZES.n_embd);
+    const expected = (row: number[], from: number) => row.flatMap((id, t) => Array.from(rowOf("wte.weight", id), (w, c) => Math.fround(w + rowOf("wpe.weight", from + t)[c])));
+    const x = m.embed([[5, 9, 2]]);
+    assert.deepEqual(x.shape, [1, 3, SIZES.n_embd]);
+    assert.deepEqual(Array.from(x.dataSync()), expected([5, 9, 2], 0));
+    const cache = new KVCache(SIZES.n_layer);
+    m.forward([[1, 2]], cache).dispose();
+    const y = m.embed([[7]], cache);
+    assert.deepEqual(Array.from(y.dataSync()), expected([7], 2));
+    assert.equal(cache.length, 2, "embed leaves the cache as it was");
+    assert.throws(() => m.embed([[1, 50]]), /GPT2LMHeadModel\.embed .*not a token id in \[0, 50\)/);
+    tf.dispose([x, y]);
+    cache.dispose();
+    m.dispose();
+  });
 });
 
 describe("GPT2LMHeadModel.generate", () => {
