@@ -407,14 +407,24 @@ function locateModel(source: string, config?: GPT2Config): { file: string; confi
     throw new Error(`${file} does not exist. Download GPT-2 small with \`npm run weights\` (into weights/gpt2/), or pass the folder that holds config.json and model.safetensors.`);
   }
   if (config) return { file, config };
-  const json = path.join(folder, "config.json");
-  if (!fs.existsSync(json)) {
-    throw new Error(`${json} does not exist: the model's sizes (n_head above all) come from it. \`npm run weights\` downloads it with the weights, or pass a GPT2Config.`);
+  const fromJson = readConfigJson(folder);
+  if (!fromJson) {
+    throw new Error(`${path.join(folder, "config.json")} does not exist: the model's sizes (n_head above all) come from it. \`npm run weights\` downloads it with the weights, or pass a GPT2Config.`);
   }
+  return { file, config: fromJson };
+}
+
+/**
+ * The config.json of a Hugging Face model folder as a GPT2Config; null when the folder has none.
+ * A file that does not parse or does not make a valid config is an error that names it.
+ */
+export function readConfigJson(folder: string): GPT2Config | null {
+  const json = path.join(folder, "config.json");
+  if (!fs.existsSync(json)) return null;
   try {
-    return { file, config: new GPT2Config(JSON.parse(fs.readFileSync(json, "utf8"))) };
+    return new GPT2Config(JSON.parse(fs.readFileSync(json, "utf8")));
   } catch (err) {
-    throw new Error(`${json} is not a usable GPT-2 config: ${(err as Error).message}`);
+    throw new Error(`${json} is not a usable GPT-2 config (${(err as Error).message})`);
   }
 }
 
