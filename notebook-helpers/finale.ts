@@ -305,7 +305,7 @@ class PerHead {
 }
 
 /** A block's attention with learner classes plugged in (see the top of this file). Not a Module. */
-export class PluggedAttention implements BlockAttention {
+class PluggedAttention implements BlockAttention {
   private readonly whole: Forward | null = null;
   private readonly qkv: Forward | null = null;
   private readonly heads: PerHead | null = null;
@@ -600,7 +600,7 @@ export function describeComparison(what: string, c: NextTokenComparison, k: numb
 }
 
 /** A token as a short axis label: spaces and newlines visible, control bytes as \xNN, at most `max` characters. */
-export function tokenLabel(id: number, max = 9): string {
+function tokenLabel(id: number, max = 9): string {
   const text = visibleToken(detokenize([id])).replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
   const chars = [...text];
   return chars.length > max ? `${chars.slice(0, max - 1).join("")}…` : text || "(empty)";

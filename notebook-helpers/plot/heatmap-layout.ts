@@ -53,7 +53,7 @@ export interface HeatmapOptions {
   panelHeight?: number;
 }
 
-export interface AxisLayout {
+interface AxisLayout {
   title: string;
   /** The cells that get a tick, and their labels. */
   at: number[];
@@ -109,7 +109,7 @@ function isMasked(panel: HeatmapPanel, r: number, c: number): boolean {
 }
 
 /** The colour range: symmetric about 0 for "diverging", from 0 for "sequential"; clipped at a quantile. */
-export function colorRange(panels: HeatmapPanel[], scale: "diverging" | "sequential", q: number): [number, number] {
+function colorRange(panels: HeatmapPanel[], scale: "diverging" | "sequential", q: number): [number, number] {
   const values: number[] = [];
   for (const p of panels) p.z.forEach((row, r) => row.forEach((v, c) => { if (!isMasked(p, r, c)) values.push(v); }));
   if (scale === "sequential") return [0, quantile(values, q) || 1];
@@ -118,7 +118,7 @@ export function colorRange(panels: HeatmapPanel[], scale: "diverging" | "sequent
 }
 
 /** Columns and rows of panels for an arrangement. */
-export function gridShape(n: number, arrange: "row" | "column" | "grid", columns?: number): { cols: number; rows: number } {
+function gridShape(n: number, arrange: "row" | "column" | "grid", columns?: number): { cols: number; rows: number } {
   if (arrange === "row") return { cols: n, rows: 1 };
   if (arrange === "column") return { cols: 1, rows: n };
   const cols = Math.max(1, Math.min(n, Math.round(columns ?? Math.ceil(Math.sqrt(n)))));
