@@ -5,9 +5,10 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { GPT2Config } from "../lib/index";
 import { gpt2ParameterShapes } from "../lib/config";
+import { encodeSafetensorsHeader } from "../lib/safetensors-file";
 
 /** Every tensor of the hub's GPT-2 file, in the file's (alphabetical) order: the parameters and the causal-mask buffers. */
-export function gpt2FileLayout(c: GPT2Config): { name: string; shape: number[] }[] {
+function gpt2FileLayout(c: GPT2Config): { name: string; shape: number[] }[] {
   const shapes = gpt2ParameterShapes(c);
   for (let i = 0; i < c.n_layer; i++) shapes[`h.${i}.attn.bias`] = [1, 1, c.n_positions, c.n_positions];
   return Object.entries(shapes)
@@ -16,18 +17,7 @@ export function gpt2FileLayout(c: GPT2Config): { name: string; shape: number[] }
 }
 
 function headerBytes(layout: { name: string; shape: number[] }[]): Buffer {
-  const header: Record<string, unknown> = { __metadata__: { format: "pt" } };
-  let offset = 0;
-  for (const { name, shape } of layout) {
-    const bytes = 4 * shape.reduce((a, b) => a * b, 1);
-    header[name] = { dtype: "F32", shape, data_offsets: [offset, offset + bytes] };
-    offset += bytes;
-  }
-  let json = Buffer.from(JSON.stringify(header));
-  json = Buffer.concat([json, Buffer.alloc((8 - (json.length % 8)) % 8, 0x20)]);
-  const len = Buffer.alloc(8);
-  len.writeBigUInt64LE(BigInt(json.length));
-  return Buffer.concat([len, json]);
+  return encodeSafetensorsHeader(layout.map(({ name, shape }) => ({ name, shape, byteLength: 4 * shape.reduce((a, b) => a * b, 1) })), { format: "pt" });
 }
 
 /** The size of our GPT-2 small file: 548.1 MB, as the hub's (only the JSON header differs a little). */
@@ -52,15 +42,15 @@ export function writeRandomGPT2(dir: string, config: GPT2Config, seed: number): 
     const chunk = new Float32Array(1 << 20);
     for (const { name, shape } of layout) {
       const n = shape.reduce((a, b) => a * b, 1);
+      // The value of element `at`, chosen once per tensor; the random ones draw in element order.
+      const value: (at: number) => number =
+        /attn\.bias$/.test(name) && shape.length === 4 ? (at) => (at % shape[3] <= Math.floor(at / shape[3]) % shape[2] ? 1 : 0)
+        : /ln_\w+\.weight$/.test(name) ? () => 1
+        : /ln_\w+\.bias$/.test(name) ? () => 0
+        : () => (uniform() - 0.5) * 0.0693; // std 0.02
       for (let start = 0; start < n; start += chunk.length) {
         const part = chunk.subarray(0, Math.min(chunk.length, n - start));
-        for (let i = 0; i < part.length; i++) {
-          const at = start + i;
-          if (/attn\.bias$/.test(name) && shape.length === 4) part[i] = at % shape[3] <= Math.floor(at / shape[3]) % shape[2] ? 1 : 0;
-          else if (/ln_\w+\.weight$/.test(name)) part[i] = 1;
-          else if (/ln_\w+\.bias$/.test(name)) part[i] = 0;
-          else part[i] = (uniform() - 0.5) * 0.0693; // std 0.02
-        }
+        for (let i = 0; i < part.length; i++) part[i] = value(start + i);
         fs.writeSync(fd, new Uint8Array(part.buffer, 0, part.byteLength));
       }
     }

@@ -58,7 +58,6 @@ function checkQKV(who: string, q: tf.Tensor, k: tf.Tensor, v: tf.Tensor): { lead
  */
 export function causalAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor): tf.Tensor {
   const { lead, Tq, Tk, hs, hv } = checkQKV("causalAttention", q, k, v);
-  ensureBackend();
   return tf.tidy(() => {
     const mask = causalMask(Tq, Tk); // (Tq, Tk)
     const qs = tf.mul(q, 1 / Math.sqrt(hs)); // (..., Tq, hs): scaling q costs Tq·hs products, the scores Tq·Tk
@@ -96,7 +95,6 @@ export interface AttentionParts {
 /** causalAttention one step at a time, keeping every intermediate. Same shapes and rules. */
 export function causalAttentionParts(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor): AttentionParts {
   const { Tq, Tk, hs } = checkQKV("causalAttentionParts", q, k, v);
-  ensureBackend();
   return tf.tidy(() => {
     const scores = tf.div(tf.matMul(q, k, false, true), Math.sqrt(hs)); // (..., Tq, Tk)
     const masked = tf.add(scores, causalMask(Tq, Tk)); // (..., Tq, Tk)
@@ -127,6 +125,18 @@ export class GPT2SingleHeadAttention extends CAttnModule {
   }
 }
 
+/** [B, T, C] → [B, nh, T, C / nh]: the nh heads, side by side along C, each on an axis of its own. */
+export function splitHeads(t: tf.Tensor, nh: number): tf.Tensor4D {
+  const [B, T, C] = t.shape;
+  return tf.tidy(() => tf.transpose(tf.reshape(t, [B, T, nh, C / nh]), [0, 2, 1, 3])); // (B, nh, T, hs)
+}
+
+/** [B, nh, T, hs] → [B, T, nh · hs]: splitHeads undone, the heads side by side again. */
+export function mergeHeads(y: tf.Tensor): tf.Tensor3D {
+  const [B, nh, T, hs] = y.shape;
+  return tf.tidy(() => tf.reshape(tf.transpose(y, [0, 2, 1, 3]), [B, T, nh * hs])); // (B, T, C)
+}
+
 /**
  * Step 09: GPT-2's attention block (`h.{i}.attn`), as Hugging Face's GPT2Attention without dropout.
  * q, k, v from `c_attn` are cut into n_head heads of hs = n_embd / n_head, each head attends
@@ -149,20 +159,15 @@ export class GPT2Attention extends CAttnModule {
    */
   forward(x: tf.Tensor, cache?: KVCacheLayer): tf.Tensor3D {
     expectBTC(x, this.n_embd, "GPT2Attention.forward");
-    const [B, T, C] = x.shape;
+    const B = x.shape[0];
     if (cache && cache.length > 0 && cache.batch !== B) {
       throw new Error(`GPT2Attention.forward: the KV cache holds ${cache.batch} sequences but x has ${B}; use one cache per batch of sequences.`);
     }
-    const nh = this.n_head;
-    const hs = C / nh;
     return tf.tidy(() => {
-      let [q, k, v] = this.projectQKV(x).map(
-        (t) => tf.transpose(tf.reshape(t, [B, T, nh, hs]), [0, 2, 1, 3]), // (B, nh, T, hs)
-      );
+      let [q, k, v]: tf.Tensor[] = this.projectQKV(x).map((t) => splitHeads(t, this.n_head)); // 3 × (B, nh, T, hs)
       if (cache) [k, v] = cache.append(k, v); // (B, nh, T_past + T, hs)
       const y = causalAttention(q, k, v); // (B, nh, T, hs)
-      const merged = tf.reshape(tf.transpose(y, [0, 2, 1, 3]), [B, T, C]); // (B, T, C)
-      return this.c_proj.forward(merged) as tf.Tensor3D; // (B, T, C)
+      return this.c_proj.forward(mergeHeads(y)) as tf.Tensor3D; // (B, T, C)
     });
   }
 

@@ -36,6 +36,11 @@ export const GPT2_SIZES: Record<string, Pick<GPT2ConfigFields, "n_embd" | "n_hea
   "gpt2-xl": { n_embd: 1600, n_head: 25, n_layer: 48 },
 };
 
+/** The released GPT-2 size of width `n_embd`, if there is one. */
+export function releasedSizeOfWidth(n_embd: number): (typeof GPT2_SIZES)[string] | undefined {
+  return Object.values(GPT2_SIZES).find((s) => s.n_embd === n_embd);
+}
+
 const INTEGER_FIELDS = ["n_embd", "n_head", "n_layer", "n_positions", "vocab_size"] as const;
 
 // Keys that a real Hugging Face GPT-2 config.json carries and that this lesson does not use.
@@ -156,7 +161,7 @@ export class GPT2Config implements GPT2ConfigFields {
    * count, such as c_attn; anything with heads needs the real config.json.
    */
   static forWidth(n_embd: number, extra: Partial<GPT2ConfigFields> = {}): GPT2Config {
-    const known = Object.values(GPT2_SIZES).find((s) => s.n_embd === n_embd);
+    const known = releasedSizeOfWidth(n_embd);
     return new GPT2Config({ ...(known ?? { n_embd, n_head: 1 }), ...extra });
   }
 

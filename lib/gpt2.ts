@@ -180,14 +180,29 @@ export class GPT2LMHeadModel extends Module {
     return tf.tidy(() => this.lmHead(this.hidden(rows, cache)) as tf.Tensor3D); // (B, T, V)
   }
 
+  /**
+   * The first block's input, wte[ids] + wpe[positions]: ids [B, T] → [B, T, C]. Without a cache
+   * the positions are 0 .. T-1; with one, those after the positions it holds (it is not changed).
+   */
+  embed(ids: TokenIds, cache?: KVCache): tf.Tensor3D {
+    const rows = this.checkIds(ids, cache, "embed");
+    return this.embedRows(rows, cache?.length ?? 0);
+  }
+
+  /** embed for checked rows of token ids, at positions past .. past + T - 1. */
+  private embedRows(rows: number[][], past: number): tf.Tensor3D {
+    return tf.tidy(() => {
+      const [B, T, C] = [rows.length, rows[0].length, this.config.n_embd];
+      const tok = tf.gather(this.wte.weight, tf.tensor2d(rows, [B, T], "int32")); // (B, T, C)
+      const pos = tf.slice(this.wpe.weight, [past, 0], [T, C]); // (T, C)
+      return tf.add(tok, pos) as tf.Tensor3D; // (B, T, C)
+    });
+  }
+
   /** Hidden states after ln_f, [B, T, C], for checked rows of token ids. */
   private hidden(rows: number[][], cache?: KVCache): tf.Tensor3D {
     return tf.tidy(() => {
-      const [B, T, C] = [rows.length, rows[0].length, this.config.n_embd];
-      const past = cache?.length ?? 0;
-      const tok = tf.gather(this.wte.weight, tf.tensor2d(rows, [B, T], "int32")); // (B, T, C)
-      const pos = tf.slice(this.wpe.weight, [past, 0], [T, C]); // (T, C)
-      let x = tf.add(tok, pos) as tf.Tensor3D; // (B, T, C)
+      let x = this.embedRows(rows, cache?.length ?? 0); // (B, T, C)
       for (const [i, block] of this.h.entries()) x = block.forward(x, cache?.layers[i]); // (B, T, C)
       return this.ln_f.forward(x) as tf.Tensor3D; // (B, T, C)
     });
@@ -232,7 +247,7 @@ export class GPT2LMHeadModel extends Module {
     const rows = this.checkIds(oneOrMore(ids), undefined, "generate");
     const out: number[][] = rows.map(() => []);
     let step = 0;
-    for await (const tokens of this.stream(rows, options)) {
+    for await (const tokens of this.sample(rows, options)) {
       tokens.forEach((t, b) => out[b].push(t));
       options.onToken?.(tokens, step++);
     }
@@ -241,7 +256,11 @@ export class GPT2LMHeadModel extends Module {
 
   /** generate as an async iterator: yields each step's new token of every sequence. */
   async *stream(ids: TokenIds | number[], options: Omit<GenerateOptions, "onToken"> = {}): AsyncGenerator<number[]> {
-    const rows = this.checkIds(oneOrMore(ids), undefined, "stream");
+    yield* this.sample(this.checkIds(oneOrMore(ids), undefined, "stream"), options);
+  }
+
+  /** What generate and stream run, for rows that checkIds has passed. */
+  private async *sample(rows: number[][], options: Omit<GenerateOptions, "onToken">): AsyncGenerator<number[]> {
     const { maxNewTokens, temperature, topK, seed } = checkGenerateOptions(options);
     const random = seededRandom(seed);
     const room = this.config.n_positions - rows[0].length; // tokens that still have a position
@@ -271,7 +290,6 @@ export class GPT2LMHeadModel extends Module {
 
   /** Token ids as checked rows: B ≥ 1 rows of equal length T ≥ 1, integers in [0, vocab_size), fitting n_positions. */
   private checkIds(ids: TokenIds, cache: KVCache | undefined, who: string): number[][] {
-    ensureBackend(); // forward and stream make the ids tensor from these rows
     const { vocab_size, n_positions } = this.config;
     const usage = `GPT2LMHeadModel.${who} takes token ids [batch, seq]: a tf.Tensor or number[][]`;
     let rows: number[][];
@@ -344,7 +362,7 @@ export class GPT2LMHeadModel extends Module {
 export function checkGPT2File(file: string, config: GPT2Config): { prefix: string; names: Set<string> } {
   const header = readSafetensorsHeader(file);
   const entries = Object.fromEntries(header.entries.map((e) => [e.name, e]));
-  const prefix = "transformer.wte.weight" in entries ? "transformer." : "";
+  const prefix = checkpointPrefix(entries);
   const shapes = gpt2ParameterShapes(config);
   const skipped = /^(?:transformer\.)?(?:h\.\d+\.attn\.(?:bias|masked_bias)|lm_head\.weight)$/;
   const unexpected = Object.keys(entries).filter((n) => !(n.slice(prefix.length) in shapes && n.startsWith(prefix)) && !skipped.test(n));
@@ -356,6 +374,11 @@ export function checkGPT2File(file: string, config: GPT2Config): { prefix: strin
   return { prefix, names: new Set(Object.keys(wanted)) };
 }
 
+/** "transformer." when a checkpoint's names carry that prefix (some exports add it), else "". */
+function checkpointPrefix(names: Record<string, unknown>): string {
+  return "transformer.wte.weight" in names ? "transformer." : "";
+}
+
 /** One sequence (number[]) as a batch of one; anything else as it is. */
 function oneOrMore(ids: TokenIds | number[]): TokenIds {
   return Array.isArray(ids) && typeof ids[0] === "number" ? [ids as number[]] : (ids as TokenIds);
@@ -363,7 +386,7 @@ function oneOrMore(ids: TokenIds | number[]): TokenIds {
 
 /** fromPretrained for tensors already in memory. */
 function fromStateDict(stateDict: Record<string, tf.Tensor>, config?: GPT2Config): GPT2LMHeadModel {
-  const prefix = "transformer.wte.weight" in stateDict ? "transformer." : "";
+  const prefix = checkpointPrefix(stateDict);
   const wte = stateDict[`${prefix}wte.weight`];
   const wpe = stateDict[`${prefix}wpe.weight`];
   if (!(wte instanceof tf.Tensor) || wte.rank !== 2 || !(wpe instanceof tf.Tensor) || wpe.rank !== 2) {
@@ -384,14 +407,24 @@ function locateModel(source: string, config?: GPT2Config): { file: string; confi
     throw new Error(`${file} does not exist. Download GPT-2 small with \`npm run weights\` (into weights/gpt2/), or pass the folder that holds config.json and model.safetensors.`);
   }
   if (config) return { file, config };
-  const json = path.join(folder, "config.json");
-  if (!fs.existsSync(json)) {
-    throw new Error(`${json} does not exist: the model's sizes (n_head above all) come from it. \`npm run weights\` downloads it with the weights, or pass a GPT2Config.`);
+  const fromJson = readConfigJson(folder);
+  if (!fromJson) {
+    throw new Error(`${path.join(folder, "config.json")} does not exist: the model's sizes (n_head above all) come from it. \`npm run weights\` downloads it with the weights, or pass a GPT2Config.`);
   }
+  return { file, config: fromJson };
+}
+
+/**
+ * The config.json of a Hugging Face model folder as a GPT2Config; null when the folder has none.
+ * A file that does not parse or does not make a valid config is an error that names it.
+ */
+export function readConfigJson(folder: string): GPT2Config | null {
+  const json = path.join(folder, "config.json");
+  if (!fs.existsSync(json)) return null;
   try {
-    return { file, config: new GPT2Config(JSON.parse(fs.readFileSync(json, "utf8"))) };
+    return new GPT2Config(JSON.parse(fs.readFileSync(json, "utf8")));
   } catch (err) {
-    throw new Error(`${json} is not a usable GPT-2 config: ${(err as Error).message}`);
+    throw new Error(`${json} is not a usable GPT-2 config (${(err as Error).message})`);
   }
 }
 
@@ -423,7 +456,7 @@ export function pickToken(logits: Float32Array, temperature: number, topK: numbe
     return best;
   }
   // Keep every logit at least as large as the k-th largest, as Hugging Face's top-k filter does.
-  const floor = topK > 0 && topK < logits.length ? Float32Array.from(logits).sort()[logits.length - topK] : -Infinity;
+  const floor = topK > 0 && topK < logits.length ? kthLargest(logits, topK) : -Infinity;
   let max = -Infinity;
   for (const l of logits) if (l >= floor && l > max) max = l;
   const weights = new Float64Array(logits.length);
@@ -437,6 +470,45 @@ export function pickToken(logits: Float32Array, temperature: number, topK: numbe
     if (u < 0 && weights[i] > 0) return i;
   }
   return weights.reduce((last, w, i) => (w > 0 ? i : last), 0); // u landed on the rounding error at the end
+}
+
+/**
+ * The k-th largest of `values` counting repeats, exactly `Float32Array.from(values).sort()[length - k]`
+ * (where NaN sorts above everything and -0 below +0), for a whole k in [1, length]; any other k
+ * gives NaN, which like the sort's `undefined` is no logit's floor. It keeps the k largest so far
+ * in a min-heap: for top-k sampling, 50257 logits with k = 40 need no copy and no full sort.
+ */
+export function kthLargest(values: Float32Array, k: number): number {
+  if (!Number.isInteger(k) || k < 1 || k > values.length) return NaN;
+  let nans = 0;
+  for (const v of values) if (v !== v) nans++;
+  if (k <= nans) return NaN; // the top `nans` places of the sort are NaN
+  // The (k - nans)-th largest of the other values. `above` is the sort's order: -0 below +0.
+  const above = (a: number, b: number) => a > b || (a === 0 && b === 0 && Object.is(b, -0) && !Object.is(a, -0));
+  const heap = new Float32Array(k - nans); // heap[0] is the smallest kept
+  const siftDown = (i: number) => {
+    for (;;) {
+      const l = 2 * i + 1, r = l + 1;
+      let least = i;
+      if (l < heap.length && above(heap[least], heap[l])) least = l;
+      if (r < heap.length && above(heap[least], heap[r])) least = r;
+      if (least === i) return;
+      [heap[i], heap[least]] = [heap[least], heap[i]];
+      i = least;
+    }
+  };
+  let filled = 0;
+  for (const v of values) {
+    if (v !== v) continue;
+    if (filled < heap.length) {
+      heap[filled++] = v;
+      if (filled === heap.length) for (let i = (heap.length >> 1) - 1; i >= 0; i--) siftDown(i);
+    } else if (above(v, heap[0])) {
+      heap[0] = v;
+      siftDown(0);
+    }
+  }
+  return heap[0];
 }
 
 /** A small seeded generator (sfc32, its state spread from the seed by splitmix32): uniforms in [0, 1). */

@@ -6,7 +6,7 @@ import { shapeText } from "./shape";
 
 /** LayerNorm over the last axis: (x - mean) / sqrt(var + eps) · weight + bias. */
 export function layerNorm(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor, eps = 1e-5): tf.Tensor {
-  // Checked before tf.tidy, so that a mistake reads as this message rather than as tfjs's rethrow.
+  // Checked first, so that a mistake reads as this message rather than as a shape error from inside tfjs.
   const C = x instanceof tf.Tensor && x.rank > 0 ? x.shape[x.rank - 1] : NaN;
   for (const [name, t] of [["weight", weight], ["bias", bias]] as const) {
     if (!(t instanceof tf.Tensor) || t.rank !== 1 || t.shape[0] !== C) {

@@ -227,25 +227,33 @@ export function float32Bytes(values: ArrayLike<number>): Buffer {
 }
 
 /**
- * A float32 safetensors file as bytes: the tensors in the order given, the header padded with
- * spaces to a multiple of 8 bytes (as Hugging Face's writer does), `__metadata__` first when
- * there is any. The same input always gives the same bytes.
+ * The start of a float32 safetensors file: the header's length (8 bytes, little-endian), then the
+ * JSON header, padded with spaces to a multiple of 8 bytes (as Hugging Face's writer does), with
+ * `__metadata__` first when there is any. The tensors' data are to follow in the order given,
+ * `byteLength` bytes each. The same input always gives the same bytes.
  */
-export function encodeSafetensors(tensors: { name: string; shape: readonly number[]; data: ArrayLike<number> }[], metadata: Record<string, string> = {}): Buffer {
+export function encodeSafetensorsHeader(tensors: { name: string; shape: readonly number[]; byteLength: number }[], metadata: Record<string, string> = {}): Buffer {
   const header: Record<string, unknown> = {};
   if (Object.keys(metadata).length > 0) header.__metadata__ = metadata;
-  const chunks: Buffer[] = [];
   let offset = 0;
   for (const t of tensors) {
-    const bytes = float32Bytes(t.data);
-    header[t.name] = { dtype: "F32", shape: [...t.shape], data_offsets: [offset, offset + bytes.length] };
-    chunks.push(bytes);
-    offset += bytes.length;
+    header[t.name] = { dtype: "F32", shape: [...t.shape], data_offsets: [offset, offset + t.byteLength] };
+    offset += t.byteLength;
   }
   let json = Buffer.from(JSON.stringify(header), "utf8");
   const pad = (8 - (json.length % 8)) % 8;
   if (pad) json = Buffer.concat([json, Buffer.alloc(pad, 0x20)]);
   const len = Buffer.alloc(8);
   len.writeBigUInt64LE(BigInt(json.length));
-  return Buffer.concat([len, json, ...chunks]);
+  return Buffer.concat([len, json]);
+}
+
+/**
+ * A float32 safetensors file as bytes: encodeSafetensorsHeader, then the tensors' data in the
+ * order given. The same input always gives the same bytes.
+ */
+export function encodeSafetensors(tensors: { name: string; shape: readonly number[]; data: ArrayLike<number> }[], metadata: Record<string, string> = {}): Buffer {
+  const chunks = tensors.map((t) => float32Bytes(t.data));
+  const header = encodeSafetensorsHeader(tensors.map((t, i) => ({ name: t.name, shape: t.shape, byteLength: chunks[i].length })), metadata);
+  return Buffer.concat([header, ...chunks]);
 }

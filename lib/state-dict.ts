@@ -1,7 +1,7 @@
 // Taking a layer's tensors out of a Hugging Face GPT-2 state dict, by checkpoint name, with every
 // shape checked before anything is copied (as nanoGPT's from_pretrained asserts each shape).
 import { tf } from "./tf";
-import { GPT2Config, GPT2_SIZES } from "./config";
+import { GPT2Config, releasedSizeOfWidth } from "./config";
 import { Module } from "./module";
 import { shapeText } from "./shape";
 
@@ -16,16 +16,16 @@ export function layersIn(stateDict: Record<string, unknown>): number[] {
 }
 
 /**
- * The prefix, "" or "transformer." (which some exports add), under which `name` is in the state
- * dict. Throws when it is in neither; a missing block lists the blocks the state dict has.
+ * The prefix, "" or "transformer." (which some exports add), under which `name`, a key of one
+ * block, is in the state dict. Throws when it is in neither, listing the blocks the state dict has.
  */
-export function prefixFor(stateDict: Record<string, unknown>, name: string, layer: number | null = null): string {
+function prefixFor(stateDict: Record<string, unknown>, name: string): string {
   const prefix = ["", "transformer."].find((p) => `${p}${name}` in stateDict);
   if (prefix !== undefined) return prefix;
   const have = layersIn(stateDict);
   throw new Error(
     `No "${name}" in this state dict. ` +
-      (layer !== null && have.length
+      (have.length
         ? `It has layers ${have.join(", ")}; pass one of those as \`layer\`.`
         : `It has no GPT-2 block weights at all (keys such as "h.0.attn.c_attn.weight"); is it a GPT-2 checkpoint? First keys: ${Object.keys(stateDict).slice(0, 5).join(", ") || "(none)"}.`),
   );
@@ -60,7 +60,7 @@ export function takeChecked<T extends { shape: readonly number[] }>(
 }
 
 /** n_embd, read off a c_attn weight, which must be [n_embd, 3·n_embd]. */
-export function cAttnWidth(weight: tf.Tensor, key: string): number {
+function cAttnWidth(weight: tf.Tensor, key: string): number {
   if (!(weight instanceof tf.Tensor) || weight.rank !== 2 || weight.shape[1] !== 3 * weight.shape[0]) {
     const got = weight instanceof tf.Tensor ? `has shape ${shapeText(weight.shape)}` : "is not a tensor";
     throw new Error(`"${key}" ${got}; a GPT-2 c_attn weight is [n_embd, 3·n_embd] such as [768, 2304].`);
@@ -80,7 +80,7 @@ export function configForWidth(n_embd: number, config: GPT2Config | undefined, k
     }
     return config;
   }
-  if (needsHeads && !Object.values(GPT2_SIZES).some((s) => s.n_embd === n_embd)) {
+  if (needsHeads && !releasedSizeOfWidth(n_embd)) {
     throw new Error(
       `"${key}" is for n_embd ${n_embd}, which is not a released GPT-2 size, and the weights do not store the head count: ` +
         `pass the config, e.g. new GPT2Config({ n_embd: ${n_embd}, n_head: 4 }) or new GPT2Config(JSON.parse(text of config.json)).`,
@@ -122,7 +122,7 @@ export function attnFromPretrained<M extends Module>(
 ): M {
   if (!Number.isInteger(layer) || layer < 0) throw new Error(`layer must be a block number such as 0, got ${String(layer)}.`);
   const attn = `h.${layer}.attn.`;
-  const prefix = prefixFor(stateDict, `${attn}c_attn.weight`, layer);
+  const prefix = prefixFor(stateDict, `${attn}c_attn.weight`);
   const key = `${prefix}${attn}c_attn.weight`;
   const n_embd = cAttnWidth(stateDict[key], key);
   return loadFromCheckpoint(build(configForWidth(n_embd, config, key, needsHeads)), stateDict, prefix + attn);

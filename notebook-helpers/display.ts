@@ -1,11 +1,11 @@
 // Showing rich output in a notebook from library code, with several representations at once.
 //
-// tslab's public API (\`tslab.display.html(...)\`, \`.svg(...)\`, \`.raw(mime, data)\`) sends exactly one
+// tslab's public API (`tslab.display.html(...)`, `.svg(...)`, `.raw(mime, data)`) sends exactly one
 // mime type per output. A figure needs several in ONE output, so that each viewer picks the best
 // it can render (plotly JSON in JupyterLab, HTML in the classic Notebook, a static SVG where HTML
 // is dropped), and a check result carries its data as JSON beside its HTML table. So this is the
 // one place that calls tslab's internal writer, the function its public API itself calls
-// (\`tslab/dist/jupyter\`, \`lastWriteDisplayData\`, present in tslab 1.0.22, which package.json pins).
+// (`tslab/dist/jupyter`, `lastWriteDisplayData`, present in tslab 1.0.22, which package.json pins).
 // Outside a tslab kernel, or if that function is ever missing, the text/plain form is printed.
 
 export type Bundle = Record<string, unknown>;

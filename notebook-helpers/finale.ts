@@ -34,8 +34,7 @@ import { detokenize, visibleToken } from "./tokens";
 import { bars } from "./plot";
 import type { Figure } from "./plot";
 import { esc, FONT } from "./plot/text";
-
-const ROOT = path.resolve(__dirname, "..");
+import { PROJECT_ROOT, CHECK_CALL, cellText, isExerciseCell, unreadableNotebook } from "../checks/engine/learner-file";
 
 /** Which weights a model has, for plot titles: "random stand-in weights", "GPT-2 small's real weights", or the folder's name. */
 export function weightsLabel(loaded: { source: "real" | "stand-in"; dir: string | null; model: GPT2LMHeadModel }): string {
@@ -101,20 +100,18 @@ function typescript(): TsApi {
   return tsApi;
 }
 
-const cellText = (cell: { source?: string | string[] }): string => (Array.isArray(cell.source) ? cell.source.join("") : String(cell.source ?? ""));
-
 /**
  * What a class in the learner's notebook may import: the kit's lib and notebook helpers as the
  * notebook has them (the same modules, so tf and Module are the very ones the model uses), and
  * npm packages. The checks are not needed to define a class; using one inside it is an error.
  */
 function requireForLearner(spec: string): unknown {
-  if (!spec.startsWith(".")) return createRequire(path.join(ROOT, "package.json"))(spec);
-  const target = path.resolve(ROOT, spec).replace(/\.(ts|js)$/, "").replace(/[\\/]index$/, "");
-  if (target === path.join(ROOT, "lib")) return lib;
+  if (!spec.startsWith(".")) return createRequire(path.join(PROJECT_ROOT, "package.json"))(spec);
+  const target = path.resolve(PROJECT_ROOT, spec).replace(/\.(ts|js)$/, "").replace(/[\\/]index$/, "");
+  if (target === path.join(PROJECT_ROOT, "lib")) return lib;
   // Required when first asked for: notebook-helpers/index imports this file.
   // eslint-disable-next-line @typescript-eslint/no-var-requires
-  if (target === path.join(ROOT, "notebook-helpers")) return require("./index");
+  if (target === path.join(PROJECT_ROOT, "notebook-helpers")) return require("./index");
   return new Proxy({}, {
     get: (_t, name) => {
       if (name === "__esModule") return true;
@@ -136,7 +133,7 @@ function classesOfCell(notebook: string, cells: string[], exercise: number, labe
   });
   // The check call, if it shares the cell, is not part of the class (and its top-level await
   // would not compile here).
-  const body = cells[exercise].split("\n").map((line) => (/\bcheckStep\d+\s*\(/.test(line) ? "" : line));
+  const body = cells[exercise].split("\n").map((line) => (CHECK_CALL.test(line) ? "" : line));
   const source = [...new Set(imports), ...body, `module.exports = { ${classes.join(", ")} };`].join("\n");
   const out = ts.transpileModule(source, {
     compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
@@ -150,8 +147,6 @@ function classesOfCell(notebook: string, cells: string[], exercise: number, labe
   run(mod.exports, requireForLearner, mod);
   return mod.exports;
 }
-
-const exerciseMark = (step: Step): RegExp => new RegExp(`^\\s*//\\s*EXERCISE:\\s*step\\s*0?${Number(step.slice(4))}\\b`, "i");
 
 /**
  * The learner's class for `step`: from the cell marked "// EXERCISE: step07" (08, 09) of a saved
@@ -180,9 +175,9 @@ export function findYourClass(step: Step, from: string | LayerClass): FoundClass
     const nb = JSON.parse(fs.readFileSync(from, "utf8")) as { cells?: { cell_type: string; source?: string | string[] }[] };
     cells = (nb.cells ?? []).filter((c) => c.cell_type === "code").map(cellText);
   } catch (err) {
-    return found(null, `${from} is not a readable notebook (${(err as Error).message.split("\n")[0]})`);
+    return found(null, unreadableNotebook(from, err));
   }
-  const exercise = cells.findIndex((text) => exerciseMark(step).test(text.split("\n").find((l) => l.trim() !== "") ?? ""));
+  const exercise = cells.findIndex((text) => isExerciseCell(text, step.slice(4)));
   if (exercise < 0) return found(null, `${from} has no code cell that starts with "// EXERCISE: ${step}"`);
   try {
     const classes = classesOfCell(from, cells, exercise, `${from}, the "// EXERCISE: ${step}" cell`);
@@ -310,7 +305,7 @@ class PerHead {
 }
 
 /** A block's attention with learner classes plugged in (see the top of this file). Not a Module. */
-export class PluggedAttention implements BlockAttention {
+class PluggedAttention implements BlockAttention {
   private readonly whole: Forward | null = null;
   private readonly qkv: Forward | null = null;
   private readonly heads: PerHead | null = null;
@@ -605,7 +600,7 @@ export function describeComparison(what: string, c: NextTokenComparison, k: numb
 }
 
 /** A token as a short axis label: spaces and newlines visible, control bytes as \xNN, at most `max` characters. */
-export function tokenLabel(id: number, max = 9): string {
+function tokenLabel(id: number, max = 9): string {
   const text = visibleToken(detokenize([id])).replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
   const chars = [...text];
   return chars.length > max ? `${chars.slice(0, max - 1).join("")}…` : text || "(empty)";

@@ -12,9 +12,9 @@ import * as path from "node:path";
 import { GPT2Config, GPT2LMHeadModel } from "../lib/index";
 import { STAND_IN, WEIGHTS_ENV, showWeightsInUse } from "./weights";
 
-export const WEIGHTS_DIR_ENV = "GPT2_WEIGHTS_DIR";
+const WEIGHTS_DIR_ENV = "GPT2_WEIGHTS_DIR";
 /** Relative to the project root, the notebooks' working directory. */
-export const DEFAULT_MODEL_DIR = path.join("weights", "gpt2");
+const DEFAULT_MODEL_DIR = path.join("weights", "gpt2");
 
 export interface LoadedModel {
   model: GPT2LMHeadModel;
@@ -27,7 +27,7 @@ export interface LoadedModel {
 }
 
 /** Which folder holds the real model, and why; null means "use the stand-in". */
-export function findModelDir(explicit?: string | null): { dir: string | null; reason: string } {
+function findModelDir(explicit?: string | null): { dir: string | null; reason: string } {
   const check = (p: string, origin: string): { dir: string; reason: string } => {
     const dir = p.endsWith(".safetensors") ? path.dirname(p) : p;
     if (!fs.existsSync(path.join(dir, "model.safetensors"))) {

@@ -10,6 +10,7 @@
 // test/patterns.test.ts checks that this pass gives the model's own logits.
 import { tf, causalAttentionParts } from "../lib/index";
 import type { Block, GPT2LMHeadModel } from "../lib/index";
+import { splitHeads, mergeHeads } from "../lib/attention";
 
 /** patterns[i][h][t][s]: in the i-th layer asked for, head h, how much query token t attends to key token s. */
 export type AttentionPatterns = number[][][][];
@@ -28,29 +29,13 @@ function checkRequest(model: GPT2LMHeadModel, ids: number[], layers: number[] | 
   return wanted;
 }
 
-/** wte[ids] + wpe[0..T): the input of the first block, (1, T, C). */
-function embedIds(model: GPT2LMHeadModel, ids: number[]): tf.Tensor3D {
-  return tf.tidy(() => {
-    const T = ids.length;
-    const tok = tf.gather(model.wte.weight, tf.tensor2d([ids], [1, T], "int32")); // (B, T, C)
-    const pos = tf.slice(model.wpe.weight, [0, 0], [T, model.config.n_embd]); // (T, C)
-    return tf.add(tok, pos) as tf.Tensor3D; // (B, T, C)
-  });
-}
-
 /** One block, as Block.forward computes it, also returning every head's attention weights (B, nh, T, T). */
 export function blockWithWeights(block: Block, x: tf.Tensor3D): { x: tf.Tensor3D; weights: tf.Tensor4D } {
   return tf.tidy(() => {
-    const [B, T, C] = x.shape;
-    const nh = block.attn.n_head;
-    const hs = C / nh;
     const qkv = block.attn.c_attn.forward(block.ln_1.forward(x)); // (B, T, 3C)
-    const [q, k, v] = tf.split(qkv, 3, -1).map(
-      (t) => tf.transpose(tf.reshape(t, [B, T, nh, hs]), [0, 2, 1, 3]), // (B, nh, T, hs)
-    );
+    const [q, k, v] = tf.split(qkv, 3, -1).map((t) => splitHeads(t, block.attn.n_head)); // 3 × (B, nh, T, hs)
     const { weights, y } = causalAttentionParts(q, k, v); // (B, nh, T, T), (B, nh, T, hs)
-    const merged = tf.reshape(tf.transpose(y, [0, 2, 1, 3]), [B, T, C]); // (B, T, C)
-    const afterAttn = tf.add(x, block.attn.c_proj.forward(merged)); // (B, T, C)
+    const afterAttn = tf.add(x, block.attn.c_proj.forward(mergeHeads(y))); // (B, T, C)
     const out = tf.add(afterAttn, block.mlp.forward(block.ln_2.forward(afterAttn))) as tf.Tensor3D; // (B, T, C)
     return { x: out, weights: weights as tf.Tensor4D };
   });
@@ -88,7 +73,7 @@ export function attentionPatterns(model: GPT2LMHeadModel, ids: number[], layers?
 function runBlocks(model: GPT2LMHeadModel, ids: number[], wanted: number[], upTo: number): { byLayer: Map<number, number[][][]>; x: tf.Tensor3D } {
   const keep = new Set(wanted);
   const byLayer = new Map<number, number[][][]>();
-  let x = embedIds(model, ids); // (B, T, C)
+  let x = model.embed([ids]); // (B, T, C)
   for (let l = 0; l < upTo; l++) {
     const out = blockWithWeights(model.h[l], x); // x: (B, T, C), weights: (B, nh, T, T)
     if (keep.has(l)) byLayer.set(l, (out.weights.arraySync() as number[][][][])[0]); // (nh, T, T) of the one sequence

@@ -30,16 +30,16 @@ import type { BarOptions } from "./plot/bar-layout";
 import { barSpec, heatmapSpec } from "./plot/plotly-spec";
 import { barSvg, heatmapSvg } from "./plot/svg";
 
-export type { Figure, Box, Margin } from "./plot/figure";
-export type { AxisSpec, HeatmapPanel, HeatmapOptions, HeatmapLayout, PanelLayout } from "./plot/heatmap-layout";
-export type { BarSeries, BarOptions, BarLayout, ReferenceLine } from "./plot/bar-layout";
+export type { Figure } from "./plot/figure";
+export type { AxisSpec, HeatmapPanel, HeatmapOptions } from "./plot/heatmap-layout";
+export type { BarSeries, BarOptions, ReferenceLine } from "./plot/bar-layout";
 export { heatmapLayout } from "./plot/heatmap-layout";
 export { barLayout } from "./plot/bar-layout";
-export { DIVERGING, SEQUENTIAL, SERIES_COLORS, MASK_COLOR, REFERENCE_COLOR } from "./plot/colors";
+export { DIVERGING, SEQUENTIAL, SERIES_COLORS, MASK_COLOR } from "./plot/colors";
 export { encodePng } from "./plot/png";
 export { niceTicks, niceAxis, formatTicks } from "./plot/ticks";
 export { textWidth } from "./plot/text";
-export { loadPlotly, show, showHtml, showNotice, printMatrix, figureHtml, plotlyScriptHtml, plotlyVersion, plotlyBundlePath } from "./plot/show";
+export { loadPlotly, show, showHtml, showNotice, printMatrix, figureHtml, plotlyScriptHtml, plotlyVersion } from "./plot/show";
 
 /**
  * A heatmap figure of one or more panels sharing one colour scale: side by side, stacked, or in a

@@ -1,5 +1,5 @@
 // Text to GPT-2's tokens and back. The vocabulary ships inside the gpt-tokenizer npm package,
-// so nothing is downloaded; it is loaded only by what tokenizes (some notebooks, npm run generate).
+// so nothing is downloaded; it is loaded with this module (so by notebook-helpers/index, and by npm run generate).
 
 // GPT-2's byte-pair encoding (OpenAI's "r50k_base"), vocabulary shipped inside the npm package.
 // eslint-disable-next-line @typescript-eslint/no-var-requires

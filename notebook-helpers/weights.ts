@@ -9,7 +9,8 @@
 // A path that was asked for (1 or 2) but does not exist is an error, never a silent stand-in.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { tf, GPT2Config, loadSafetensors, shapeText } from "../lib/index";
+import { tf, GPT2Config, loadSafetensors, shapeText, takeChecked } from "../lib/index";
+import { readConfigJson } from "../lib/gpt2";
 import { showNotice } from "./plot";
 
 export const WEIGHTS_ENV = "GPT2_SAFETENSORS";
@@ -17,6 +18,8 @@ export const WEIGHTS_ENV = "GPT2_SAFETENSORS";
 export const STAND_IN = "stand-in";
 /** Relative to the project root, which is the notebooks' working directory. */
 export const DEFAULT_WEIGHTS_PATH = path.join("weights", "gpt2", "model.safetensors");
+/** Why the stand-in is used when nothing asks for one and there is no file. */
+const NO_WEIGHTS = `${WEIGHTS_ENV} is not set and ${DEFAULT_WEIGHTS_PATH} does not exist`;
 
 /** Only these tensors are read from the 548 MB checkpoint (about 160 MB of it, mostly wte). */
 export const LAYER0_TENSORS = /^(?:transformer\.)?(?:wte\.weight|wpe\.weight|h\.0\.ln_1\.(?:weight|bias)|h\.0\.attn\.c_attn\.(?:weight|bias))$/;
@@ -25,7 +28,7 @@ export interface Layer0Weights {
   source: "real" | "stand-in";
   /** The safetensors file, for real weights. */
   file: string | null;
-  /** Sizes read from the file (n_embd, vocab rows, positions), or GPT-2 small for the stand-in. */
+  /** config.json beside the file when there is one (it must agree with the tensors), else the sizes read off the tensors (GPT2Config.forWidth); for the stand-in, its config (GPT-2 small by default). */
   config: GPT2Config;
   /** Rows of the token embedding wte for these token ids: (T, C). */
   tokenEmbedding(ids: number[]): tf.Tensor2D;
@@ -60,7 +63,7 @@ export function findWeightsFile(explicit?: string | null): { file: string | null
   if (env === STAND_IN) return { file: null, reason: `${WEIGHTS_ENV}=${STAND_IN} asks for the stand-in` };
   if (env) return check(env, `${WEIGHTS_ENV}`);
   if (fs.existsSync(DEFAULT_WEIGHTS_PATH)) return { file: path.resolve(DEFAULT_WEIGHTS_PATH), reason: DEFAULT_WEIGHTS_PATH };
-  return { file: null, reason: `${WEIGHTS_ENV} is not set and ${DEFAULT_WEIGHTS_PATH} does not exist` };
+  return { file: null, reason: NO_WEIGHTS };
 }
 
 /**
@@ -69,16 +72,10 @@ export function findWeightsFile(explicit?: string | null): { file: string | null
  * tensors show win over neither: they must agree.
  */
 function configFor(file: string, seen: { n_embd: number; vocab_size: number; n_positions: number }): GPT2Config {
-  const json = path.join(path.dirname(file), "config.json");
-  if (!fs.existsSync(json)) return GPT2Config.forWidth(seen.n_embd, { vocab_size: seen.vocab_size, n_positions: seen.n_positions });
-  let config: GPT2Config;
-  try {
-    config = new GPT2Config(JSON.parse(fs.readFileSync(json, "utf8")));
-  } catch (err) {
-    throw new Error(`${json} is not a usable GPT-2 config (${(err as Error).message})`);
-  }
+  const config = readConfigJson(path.dirname(file));
+  if (!config) return GPT2Config.forWidth(seen.n_embd, { vocab_size: seen.vocab_size, n_positions: seen.n_positions });
   for (const key of ["n_embd", "vocab_size", "n_positions"] as const) {
-    if (config[key] !== seen[key]) throw new Error(`${json} says ${key} ${config[key]}, but the weights have ${seen[key]}`);
+    if (config[key] !== seen[key]) throw new Error(`${path.join(path.dirname(file), "config.json")} says ${key} ${config[key]}, but the weights have ${seen[key]}`);
   }
   return config;
 }
@@ -93,10 +90,11 @@ export function loadLayer0Weights(explicit?: string | null, options: { seed?: nu
 export function loadRealLayer0(file: string, origin = "path"): Layer0Weights {
   const sd = loadSafetensors(file, { filter: (name) => LAYER0_TENSORS.test(name) });
   const prefix = "wte.weight" in sd ? "" : "transformer.wte.weight" in sd ? "transformer." : null;
-  const fail = (problem: string): never => {
+  const giveUp = (message: string): never => {
     for (const t of Object.values(sd)) t.dispose();
-    throw new Error(`${file}: ${problem}. Is this Hugging Face's gpt2 model.safetensors?`);
+    throw new Error(`${message} Is this Hugging Face's gpt2 model.safetensors?`);
   };
+  const fail = (problem: string): never => giveUp(`${file}: ${problem}.`);
   if (prefix === null) fail(`no "wte.weight" (nor "transformer.wte.weight"); found ${Object.keys(sd).join(", ") || "none of the tensors this notebook needs"}`);
   const get = (name: string, rank: number): tf.Tensor => {
     const t = sd[`${prefix}${name}`];
@@ -106,30 +104,29 @@ export function loadRealLayer0(file: string, origin = "path"): Layer0Weights {
   };
   const wte = get("wte.weight", 2) as tf.Tensor2D;
   const [vocab, C] = wte.shape;
-  // Like nanoGPT's from_pretrained: every shape must match before anything is used.
-  const expect: [string, number[]][] = [
-    ["wpe.weight", [-1, C]],
-    ["h.0.ln_1.weight", [C]],
-    ["h.0.ln_1.bias", [C]],
-    ["h.0.attn.c_attn.weight", [C, 3 * C]],
-    ["h.0.attn.c_attn.bias", [3 * C]],
-  ];
-  for (const [name, shape] of expect) {
-    const t = get(name, shape.length);
-    if (!t.shape.every((d, i) => shape[i] === -1 || d === shape[i])) {
-      const want = `[${shape.map((d) => (d === -1 ? "n_positions" : String(d))).join(", ")}]`;
-      fail(`"${prefix}${name}" has shape ${shapeText(t.shape)}, expected ${want} for n_embd ${C}`);
-    }
-  }
   const wpe = get("wpe.weight", 2) as tf.Tensor2D;
+  // Like nanoGPT's from_pretrained: every shape must match before anything is used.
+  const shapes: Record<string, number[]> = {
+    "wpe.weight": [wpe.shape[0], C],
+    "h.0.ln_1.weight": [C],
+    "h.0.ln_1.bias": [C],
+    "h.0.attn.c_attn.weight": [C, 3 * C],
+    "h.0.attn.c_attn.bias": [3 * C],
+  };
+  let layer0: Record<string, tf.Tensor>;
+  try {
+    layer0 = takeChecked(sd, Object.fromEntries(Object.entries(shapes).map(([name, shape]) => [name, { key: `${prefix}${name}`, shape }])), file);
+  } catch (err) {
+    return giveUp((err as Error).message);
+  }
   let config: GPT2Config;
   try {
     config = configFor(file, { n_embd: C, vocab_size: vocab, n_positions: wpe.shape[0] });
   } catch (err) {
     return fail((err as Error).message);
   }
-  const cAttnW = get("h.0.attn.c_attn.weight", 2) as tf.Tensor2D;
-  const cAttnB = get("h.0.attn.c_attn.bias", 1) as tf.Tensor1D;
+  const cAttnW = layer0["h.0.attn.c_attn.weight"] as tf.Tensor2D;
+  const cAttnB = layer0["h.0.attn.c_attn.bias"] as tf.Tensor1D;
   const sizeNote = C === 768 && vocab === 50257 ? "GPT-2 small" : `n_embd ${C}, ${vocab} vocabulary rows, ${wpe.shape[0]} positions`;
   return {
     source: "real",
@@ -137,7 +134,7 @@ export function loadRealLayer0(file: string, origin = "path"): Layer0Weights {
     config,
     tokenEmbedding: (ids) => gatherRows(wte, ids, file),
     wpe,
-    ln_1: { weight: get("h.0.ln_1.weight", 1) as tf.Tensor1D, bias: get("h.0.ln_1.bias", 1) as tf.Tensor1D },
+    ln_1: { weight: layer0["h.0.ln_1.weight"] as tf.Tensor1D, bias: layer0["h.0.ln_1.bias"] as tf.Tensor1D },
     c_attn: { weight: cAttnW, bias: cAttnB },
     stateDict: { "h.0.attn.c_attn.weight": cAttnW, "h.0.attn.c_attn.bias": cAttnB },
     notice:
@@ -166,7 +163,7 @@ function gatherRows(table: tf.Tensor2D, ids: number[], what: string): tf.Tensor2
 export function standInLayer0(
   config: GPT2Config = new GPT2Config(),
   seed = 1234,
-  why = `${WEIGHTS_ENV} is not set and ${DEFAULT_WEIGHTS_PATH} does not exist`,
+  why = NO_WEIGHTS,
 ): Layer0Weights {
   const C = config.n_embd;
   const wpe = tf.randomNormal([config.n_positions, C], 0, 0.01, "float32", seed + 1) as tf.Tensor2D;

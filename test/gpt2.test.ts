@@ -10,6 +10,7 @@ import * as path from "node:path";
 import { tf, GPT2Config, gpt2ParameterShapes, GPT2LMHeadModel, KVCache, geluNew, geluNewTanh, pickToken, seededRandom, saveSafetensors, readSafetensorsHeader } from "../lib/index";
 import { everyBackend } from "./backends";
 import { compare, gpt2Entries, gpt2F64 } from "./helpers";
+import { kthLargest } from "../lib/gpt2";
 
 // Against float64: as for the layers. A whole model accumulates more rounding than one layer,
 // so the absolute tolerance is a little wider; real bugs (a missing residual, gelu's erf form, an
@@ -142,6 +143,24 @@ describe("GPT2LMHeadModel.forward", () => {
     assert.equal(tf.memory().numTensors, start);
     m.dispose();
   });
+
+  test("embed is wte[ids] + wpe at the positions after the cache's, with forward's checks", () => {
+    const m = model();
+    const rowOf = (name: string, i: number) => entries[name].data.subarray(i * SIZES.n_embd, (i + 1) * SIZES.n_embd);
+    const expected = (row: number[], from: number) => row.flatMap((id, t) => Array.from(rowOf("wte.weight", id), (w, c) => Math.fround(w + rowOf("wpe.weight", from + t)[c])));
+    const x = m.embed([[5, 9, 2]]);
+    assert.deepEqual(x.shape, [1, 3, SIZES.n_embd]);
+    assert.deepEqual(Array.from(x.dataSync()), expected([5, 9, 2], 0));
+    const cache = new KVCache(SIZES.n_layer);
+    m.forward([[1, 2]], cache).dispose();
+    const y = m.embed([[7]], cache);
+    assert.deepEqual(Array.from(y.dataSync()), expected([7], 2));
+    assert.equal(cache.length, 2, "embed leaves the cache as it was");
+    assert.throws(() => m.embed([[1, 50]]), /GPT2LMHeadModel\.embed .*not a token id in \[0, 50\)/);
+    tf.dispose([x, y]);
+    cache.dispose();
+    m.dispose();
+  });
 });
 
 describe("GPT2LMHeadModel.generate", () => {
@@ -237,6 +256,17 @@ describe("GPT2LMHeadModel.generate", () => {
     assert.equal(pickToken(Float32Array.from([1, 3, 3, 0]), 0, 0, random), 1, "greedy takes the first of equals");
     const r1 = seededRandom(9), r2 = seededRandom(9);
     assert.deepEqual([r1(), r1(), r1()], [r2(), r2(), r2()]);
+  });
+
+  test("top-k's floor (kthLargest) is the sorted logits' k-th largest, with ties, NaN and -0", () => {
+    const random = seededRandom(5);
+    const pool = [0, -0, 1, -1, 2.5, NaN, Infinity, -Infinity];
+    for (let trial = 0; trial < 2000; trial++) {
+      const n = 1 + Math.floor(random() * 30);
+      const values = Float32Array.from({ length: n }, () => (random() < 0.4 ? pool[Math.floor(random() * pool.length)] : Math.round(random() * 8 - 4) / 2));
+      const sorted = Float32Array.from(values).sort();
+      for (let k = 1; k <= n; k++) assert.ok(Object.is(kthLargest(values, k), sorted[n - k]), `[${values.join(", ")}], k ${k}`);
+    }
   });
 });
 

@@ -44,7 +44,14 @@ const SPECIFIER = /(\bfrom\s*|^[ \t]*import\s*|\brequire\(\s*)(["'])([^"']+)\2/g
 const CLASS_EXTENDS_MODULE = /\bclass\s+([A-Za-z_$][\w$]*)\s+extends\s+Module\b/g;
 /** The first line of a step's exercise cell: "// EXERCISE: step07" (the leading 0 optional). */
 const exerciseMark = (step: string): RegExp => new RegExp(`^\\s*\\/\\/\\s*EXERCISE:\\s*step\\s*0?${Number(step)}\\b`, "i");
-const CHECK_CALL = /\bcheckStep\d+\s*\(/;
+/** A line that runs a step's check: notebooks blank it where only the class is wanted. */
+export const CHECK_CALL = /\bcheckStep\d+\s*\(/;
+
+/** Whether a cell's first non-blank line is step `step`'s exercise mark ("07" for step07). */
+export const isExerciseCell = (text: string, step: string): boolean => exerciseMark(step).test(text.split("\n").find((l) => l.trim() !== "") ?? "");
+
+/** The problem with a notebook that JSON.parse (or reading it) refused. */
+export const unreadableNotebook = (file: string, err: unknown): string => `${file} is not a readable notebook (${(err as Error).message.split("\n")[0]})`;
 
 /** Where a relative specifier points, trying each base folder in turn; null if nowhere. */
 function resolveRelative(spec: string, bases: string[]): string | null {
@@ -74,7 +81,7 @@ interface NotebookCell {
   source: string | string[];
 }
 
-function cellText(cell: NotebookCell): string {
+export function cellText(cell: { source?: string | string[] }): string {
   return Array.isArray(cell.source) ? cell.source.join("") : String(cell.source ?? "");
 }
 
@@ -84,11 +91,10 @@ function notebookModule(file: string, step: string): { source: string; cellLines
   try {
     nb = JSON.parse(fs.readFileSync(file, "utf8"));
   } catch (err) {
-    throw new LearnerFileError(`${file} is not a readable notebook (${(err as Error).message.split("\n")[0]}).`);
+    throw new LearnerFileError(`${unreadableNotebook(file, err)}.`);
   }
   const cells = (nb.cells ?? []).map((c, i) => ({ index: i, cell: c })).filter((c) => c.cell.cell_type === "code");
-  const mark = exerciseMark(step);
-  const marked = cells.filter((c) => mark.test(cellText(c.cell).split("\n").find((l) => l.trim() !== "") ?? ""));
+  const marked = cells.filter((c) => isExerciseCell(cellText(c.cell), step));
   const chosen = marked.length > 0 ? marked : cells.filter((c) => new RegExp(CLASS_EXTENDS_MODULE.source).test(cellText(c.cell)));
   if (chosen.length === 0) {
     throw new LearnerFileError(

@@ -55,7 +55,7 @@ export interface BarLayout extends Frame {
 export const VALUE_LABEL_SIZE = 10;
 export const LEGEND_SIZE = 11;
 // plotly draws a legend entry as a 40 px symbol area, then the text: both renderings start the text there.
-export const LEGEND_SYMBOL = 40;
+const LEGEND_SYMBOL = 40;
 
 /** Lay out a grouped bar chart. */
 export function barLayout(options: BarOptions): BarLayout {

@@ -31,7 +31,7 @@ export interface Margin {
   b: number;
 }
 
-export const TITLE_SIZE = 15;
+const TITLE_SIZE = 15;
 export const AXIS_TITLE_SIZE = 12;
 export const TICK_LENGTH = 4;
 

@@ -53,7 +53,7 @@ export interface HeatmapOptions {
   panelHeight?: number;
 }
 
-export interface AxisLayout {
+interface AxisLayout {
   title: string;
   /** The cells that get a tick, and their labels. */
   at: number[];
@@ -108,17 +108,17 @@ function isMasked(panel: HeatmapPanel, r: number, c: number): boolean {
   return Boolean(panel.mask?.[r]?.[c]) || !Number.isFinite(panel.z[r][c]);
 }
 
-/** The colour range: symmetric about 0 for "diverging", from 0 for "sequential"; clipped at a quantile. */
-export function colorRange(panels: HeatmapPanel[], scale: "diverging" | "sequential", q: number): [number, number] {
+/** The colour range of the cells not `masked`: symmetric about 0 for "diverging", from 0 for "sequential"; clipped at a quantile. */
+function colorRange(panels: HeatmapPanel[], masked: boolean[][][], scale: "diverging" | "sequential", q: number): [number, number] {
   const values: number[] = [];
-  for (const p of panels) p.z.forEach((row, r) => row.forEach((v, c) => { if (!isMasked(p, r, c)) values.push(v); }));
+  panels.forEach((p, i) => p.z.forEach((row, r) => row.forEach((v, c) => { if (!masked[i][r][c]) values.push(v); })));
   if (scale === "sequential") return [0, quantile(values, q) || 1];
   const m = quantile(values.map(Math.abs), q) || 1;
   return [-m, m];
 }
 
 /** Columns and rows of panels for an arrangement. */
-export function gridShape(n: number, arrange: "row" | "column" | "grid", columns?: number): { cols: number; rows: number } {
+function gridShape(n: number, arrange: "row" | "column" | "grid", columns?: number): { cols: number; rows: number } {
   if (arrange === "row") return { cols: n, rows: 1 };
   if (arrange === "column") return { cols: 1, rows: n };
   const cols = Math.max(1, Math.min(n, Math.round(columns ?? Math.ceil(Math.sqrt(n)))));
@@ -188,7 +188,10 @@ export function heatmapLayout(options: HeatmapOptions): HeatmapLayout {
   if (range && !(Number.isFinite(range[0]) && Number.isFinite(range[1]) && range[0] < range[1])) {
     throw new Error(`heatmap: range must be two finite numbers [min, max] with min < max, got [${range.join(", ")}].`);
   }
-  const [zmin, zmax] = range ?? colorRange(panels, scale, options.clipQuantile ?? 0.99);
+  const masked = panels.map((p) => p.z.map((cells, r) => cells.map((_, c) => isMasked(p, r, c))));
+  const panelMasked = masked.map((m) => m.some((cells) => cells.includes(true)));
+  const anyMasked = panelMasked.includes(true);
+  const [zmin, zmax] = range ?? colorRange(panels, masked, scale, options.clipQuantile ?? 0.99);
   const grid = gridShape(panels.length, arrange, options.columns);
   const tickSize = arrange === "grid" ? 10 : 11;
   const width = options.width ?? 900;
@@ -211,8 +214,6 @@ export function heatmapLayout(options: HeatmapOptions): HeatmapLayout {
   const above = panels.map((p) => (p.title ? PANEL_TITLE_SIZE + 6 : 0) + (p.xGroupLabels?.length ? GROUP_LABEL_SIZE + 4 : 0));
   const top = Math.max(48, 34 + max(above.filter((_, i) => row(i) === 0)));
   const gapY = grid.rows > 1 ? 8 + max(xAxes.filter((_, i) => row(i) < lastRow).map((a) => a.extent)) + max(above.filter((_, i) => row(i) > 0)) : 0;
-  const masked = panels.map((p) => p.z.map((cells, r) => cells.map((_, c) => isMasked(p, r, c))));
-  const anyMasked = masked.some((m) => m.some((cells) => cells.includes(true)));
   const bottom = Math.ceil(max(xAxes.filter((_, i) => row(i) === lastRow).map((a) => a.extent)) + (anyMasked ? 26 : 0) + 10);
   const height = Math.ceil(top + grid.rows * panelHeight + (grid.rows - 1) * gapY + bottom);
   const margin = { l: left, r: cb.room, t: top, b: bottom };
@@ -223,7 +224,7 @@ export function heatmapLayout(options: HeatmapOptions): HeatmapLayout {
     cols: p.z[0].length,
     z: p.z.map((cells, r) => cells.map((v, c) => (masked[i][r][c] ? null : v))),
     masked: masked[i],
-    anyMasked: masked[i].some((cells) => cells.includes(true)),
+    anyMasked: panelMasked[i],
     title: p.title ?? "",
     x: xAxes[i],
     y: yAxes[i],

@@ -7,7 +7,7 @@ import type { Figure } from "./figure";
 import { FONT, esc } from "./text";
 
 /** The plotly.js bundle shipped in node_modules (no network involved). */
-export function plotlyBundlePath(): string {
+function plotlyBundlePath(): string {
   return require.resolve("plotly.js-dist/plotly.js");
 }
 

@@ -42,7 +42,7 @@ function rect(b: Box, fill: string, stroke?: string): string {
 }
 
 /** The outer <svg> element around some parts. */
-export function svgDocument(width: number, height: number, parts: string[]): string {
+function svgDocument(width: number, height: number, parts: string[]): string {
   return (
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ` +
     `font-family="${FONT}">${parts.join("")}</svg>`
@@ -56,7 +56,7 @@ function titleAndBackground(width: number, height: number, title: string, size: 
 // --- heatmaps
 
 /** One panel's cells as a PNG, one pixel per cell; masked cells grey. */
-export function panelPng(p: PanelLayout, h: Pick<HeatmapLayout, "stops" | "zmin" | "zmax">): Buffer {
+function panelPng(p: PanelLayout, h: Pick<HeatmapLayout, "stops" | "zmin" | "zmax">): Buffer {
   const grey = hexToRgb(MASK_COLOR);
   return encodePng(p.cols, p.rows, (r, c) => {
     const v = p.z[r][c];

@@ -2,7 +2,7 @@
 // ten), so an axis reads 0, 0.5, 1, 1.5 rather than 0, 0.3671, 0.7342.
 
 /** A step of 1, 2 or 5 × 10^k that cuts `span` into about `target` intervals (Heckbert's nice numbers). */
-export function niceStep(span: number, target = 5): number {
+function niceStep(span: number, target = 5): number {
   if (!(span > 0) || !Number.isFinite(span)) return 1;
   const raw = span / Math.max(1, target);
   const pow = 10 ** Math.floor(Math.log10(raw));
