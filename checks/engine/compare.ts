@@ -2,6 +2,7 @@
 // it is, and the share of values within tolerance. Only captured built-ins and plain loops here:
 // this decides pass or fail (see intrinsics.ts).
 import { abs, isFinite } from "./intrinsics";
+import type { Item } from "./types";
 
 // The tolerance, and why: the reference is float64 (rounded once to float32), and tfjs computes
 // in float32. Measured max abs error at this scale (x ~ N(0,1), W and b ~ N(0, 0.02), 768-long
@@ -81,4 +82,11 @@ export function formatDiff(d: number): string {
 export function tensorLine(c: Comparison): string {
   const share = c.withinTol === 1 ? "100%" : `${(Math.floor(c.withinTol * 1000) / 10).toFixed(1)}%`;
   return `TENSOR ${c.ok ? "OK" : "NOT OK"}, maxdiff = ${formatDiff(c.maxDiff)}, ${share} within tolerance`;
+}
+
+/** The item has numbers, in this shape: they can be compared with an array of that shape. */
+export function sameShape(item: Item, shape: number[]): boolean {
+  if (item.values === null || item.shape === null || item.shape.length !== shape.length) return false;
+  for (let i = 0; i < shape.length; i++) if (item.shape[i] !== shape[i]) return false;
+  return true;
 }

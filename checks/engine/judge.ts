@@ -7,11 +7,10 @@
 import * as path from "node:path";
 import type { GPT2Config } from "../../lib/config";
 import { shapeText } from "../../lib/shape";
-import { ATOL, RTOL, compare, tensorLine } from "./compare";
+import { ATOL, RTOL, compare, sameShape, tensorLine } from "./compare";
 import type { Comparison } from "./compare";
 import { hintFor } from "./hints";
 import { placeText } from "./location";
-import { sameShape } from "./outputs";
 import { seededInput } from "./reference-file";
 import { isFinite as finite } from "./intrinsics";
 import { fail, pass } from "./rows";

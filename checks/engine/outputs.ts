@@ -115,11 +115,6 @@ export function readReturned(result: unknown, contract: OutputContract): Returne
   return { container: "other", items: [], description: describeValue(result) };
 }
 
-/** The item has numbers, in this shape: they can be compared with an array of that shape. */
-export function sameShape(item: Item, shape: number[]): boolean {
-  return item.values !== null && item.shape !== null && item.shape.join(",") === shape.join(",");
-}
-
 /** Every distinct tensor in what forward returned (one level deep), except those in `keep`. */
 export function tensorsIn(result: unknown, keep: tf.Tensor[] = []): tf.Tensor[] {
   const out = new Set<tf.Tensor>();

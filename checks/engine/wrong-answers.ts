@@ -2,8 +2,7 @@
 // table form for steps whose forward returns one tensor (08, 09). Each entry builds the output
 // the mistake would produce; the first one the learner's output matches names the mistake.
 import { shapeText } from "../../lib/shape";
-import { closeTo, compare, nearlyEqual } from "./compare";
-import { sameShape } from "./outputs";
+import { closeTo, compare, nearlyEqual, sameShape } from "./compare";
 import type { Diagnosis, Item, Returned } from "./types";
 
 export interface WrongAnswer<Ctx> {

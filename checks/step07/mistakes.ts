@@ -9,9 +9,8 @@
 // - SLOT: what one [B, T, C] output holds when the shapes are right (K in q's place, Q without
 //   its bias, softmax(Q)). Each of q, k, v gets a label; the labels together name the mistakes.
 import { shapeText } from "../../lib/shape";
-import { closeTo, compare, nearlyEqual } from "../engine/compare";
+import { closeTo, compare, nearlyEqual, sameShape } from "../engine/compare";
 import { fromHeads as mergeHeads, linearF64, normalizeRows, softmaxRows, splitLast } from "../engine/float64";
-import { sameShape } from "../engine/outputs";
 import type { Diagnosis, Dims, Item, Returned } from "../engine/types";
 
 const FIX = "return tf.split(this.c_attn.forward(x), 3, -1);";

@@ -2,10 +2,9 @@
 // the float64 attention pipeline run with any set of mistakes (engine/float64.ts: attentionF64);
 // and the diagnosis both steps make with their tables of wrong answers.
 import { shapeText } from "../../lib/shape";
-import { closeTo } from "../engine/compare";
+import { closeTo, sameShape } from "../engine/compare";
 import { attentionF64, linearF64, splitLast } from "../engine/float64";
 import type { AttentionOptions } from "../engine/float64";
-import { sameShape } from "../engine/outputs";
 import { closingDiagnosis, findWrongAnswer } from "../engine/wrong-answers";
 import type { WrongAnswer } from "../engine/wrong-answers";
 import type { Diagnosis, Dims, Returned } from "../engine/types";

@@ -1,8 +1,7 @@
 // Step 09's mistakes, named from the numbers: the float64 reference pipeline (step08/context.ts)
 // with the heads split, scaled, merged or projected the way learners get it wrong.
 import { shapeText } from "../../lib/shape";
-import { closeTo } from "../engine/compare";
-import { sameShape } from "../engine/outputs";
+import { closeTo, sameShape } from "../engine/compare";
 import type { WrongAnswer } from "../engine/wrong-answers";
 import type { Diagnosis, Returned } from "../engine/types";
 import { diagnoseAttention, y } from "../step08/context";
