@@ -22,7 +22,6 @@ import { spawn, spawnSync } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
-import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { chromium } from "playwright-core";
@@ -40,7 +39,8 @@ type HTMLElement = any;
 type HTMLImageElement = any;
 
 const ROOT = path.resolve(__dirname, "..", "..");
-const JUPYTER = process.env.JUPYTER_BIN || "/usr/bin/jupyter";
+// What scripts/lessons.sh runs for QKV_JUPYTER=classic.
+const JUPYTER = "/usr/bin/jupyter";
 const SHOTS = path.join(ROOT, "screenshots");
 const WORK = path.join(ROOT, "artifacts", "browser");
 const NOTEBOOKS = notebookTable();

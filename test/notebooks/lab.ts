@@ -5,15 +5,11 @@
 //
 //   npm run test:browser-lab
 //
-// As a module it exports the pieces another test can reuse:
-//   startLabServer / stopLabServer  a server on 127.0.0.1, a free port and a fresh token; it must
-//                                   refuse requests without the token, and stop (with its kernels)
-//                                   on SIGTERM;
-//   runLabNotebook                  open a notebook, Run → Run All Cells through the menu, wait for
-//                                   the kernel, and check what the learner sees;
-//   checkLabMath                    LaTeX in markdown renders (MathJax, bundled: no network).
-// Run directly, it builds the app if needed, copies the table's notebooks to artifacts/browser-lab/
-// (the committed notebooks never get outputs), checks them on a fresh server, and prints
+// It builds the app if needed, copies the table's notebooks to artifacts/browser-lab/ (the
+// committed notebooks never get outputs), and on a fresh server (127.0.0.1, a free port and a fresh
+// token; it must refuse requests without the token, and stop with its kernels on SIGTERM) opens
+// each one, runs Run → Run All Cells through the menu, waits for the kernel and checks what the
+// learner sees; then that LaTeX in markdown renders (MathJax, bundled: no network). Prints
 // "N passed, N failed".
 // Screenshots go to screenshots/lab/ (git-ignored). Every request that would leave 127.0.0.1 is
 // blocked and reported.
@@ -35,19 +31,19 @@ declare const document: any;
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
-export interface Result {
+interface Result {
   name: string;
   passed: boolean;
   message: string;
 }
 /** What a notebook must show once every cell ran. */
-export interface Expect {
+interface Expect {
   figures: number;
   /** "pass": the check table shows every check passed; "not-implemented": the untouched exercise's
    *  table shows a failed "not implemented yet" check; null: no check table expected. */
   check: "pass" | "not-implemented" | null;
 }
-export interface LabServer {
+interface LabServer {
   proc: ChildProcess;
   base: string;
   token: string;
@@ -87,7 +83,7 @@ function alive(pid: number): boolean {
  * it; throws (after killing it) otherwise. The build must exist (run jupyterlab/build.sh first,
  * or allow `timeoutMs` for it).
  */
-export async function startLabServer(opts: { notebookDir: string; stateDir: string; timeoutMs?: number }): Promise<LabServer> {
+async function startLabServer(opts: { notebookDir: string; stateDir: string; timeoutMs?: number }): Promise<LabServer> {
   const port = await freePort();
   const token = randomBytes(24).toString("hex");
   fs.mkdirSync(opts.stateDir, { recursive: true });
@@ -143,11 +139,12 @@ export async function startLabServer(opts: { notebookDir: string; stateDir: stri
 }
 
 /**
- * Stop the server as a learner's Ctrl+C or a service manager would: one SIGTERM to the server
- * (serve.sh exec's it, so that is the spawned process). Reports whether it stopped by itself and
- * whether every kernel it had started ended with it; kills whatever is left either way.
+ * Stop the server as a service manager would: one SIGTERM to the spawned process, scripts/lessons.sh,
+ * which passes it on to the server (serve.sh exec's it) and exits once the server has. Reports
+ * whether it stopped by itself and whether every kernel it had started ended with it; kills
+ * whatever is left either way.
  */
-export async function stopLabServer(server: LabServer): Promise<Result[]> {
+async function stopLabServer(server: LabServer): Promise<Result[]> {
   const { proc } = server;
   const kernels = kernelPids(server.stateDir);
   const results: Result[] = [];
@@ -199,7 +196,7 @@ const PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)";
  * the check table, every figure drawn (and by which renderer), no JavaScript errors, no request
  * leaving 127.0.0.1. Screenshots go to `shotsDir`.
  */
-export async function runLabNotebook(context: BrowserContext, base: string, token: string, file: string, expect: Expect, shotsDir: string): Promise<Result[]> {
+async function runLabNotebook(context: BrowserContext, base: string, token: string, file: string, expect: Expect, shotsDir: string): Promise<Result[]> {
   const label = file.replace(/\.ipynb$/, "");
   const results: Result[] = [];
   const record = (name: string, passed: boolean, message: string) => results.push(result(`${label}: ${name}`, passed, message));
@@ -323,7 +320,7 @@ export async function runLabNotebook(context: BrowserContext, base: string, toke
 }
 
 /** A markdown cell's LaTeX renders with the bundled MathJax (no network), in `file`. */
-export async function checkLabMath(context: BrowserContext, base: string, token: string, file: string, shotsDir: string): Promise<Result[]> {
+async function checkLabMath(context: BrowserContext, base: string, token: string, file: string, shotsDir: string): Promise<Result[]> {
   const page = await context.newPage();
   const offsite = await blockOffsite(page, base);
   try {
@@ -346,7 +343,7 @@ export async function checkLabMath(context: BrowserContext, base: string, token:
 }
 
 // ---------------------------------------------------------------------------------------------
-// The driver: npx tsx scripts/browser-lab.ts
+// The driver: npm run test:browser-lab
 
 const NOTEBOOKS = notebookTable().map((n) => ({
   file: n.file,
@@ -418,4 +415,4 @@ async function main(): Promise<number> {
   return failed || results.length === 0 ? 1 : 0;
 }
 
-if (require.main === module) main().then((code) => process.exit(code));
+main().then((code) => process.exit(code));
