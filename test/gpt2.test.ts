@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { tf, GPT2Config, gpt2ParameterShapes, GPT2LMHeadModel, KVCache, geluNew, geluNewTanh, pickToken, seededRandom, saveSafetensors, readSafetensorsHeader } from "../lib/index";
-import { everyBackend } from "./backends";
+import { everyBackend, loadEntries, tensors } from "./backends";
 import { compare, geluF64, gpt2Entries, gpt2F64 } from "./helpers";
 
 // Against float64: as for the layers. A whole model accumulates more rounding than one layer,
@@ -22,16 +22,8 @@ const config = new GPT2Config(SIZES);
 const entries = gpt2Entries(SIZES, 500);
 const backends = everyBackend();
 
-const tensors = (e: Record<string, { shape: number[]; data: Float32Array }>) => Object.fromEntries(Object.entries(e).map(([k, v]) => [k, tf.tensor(v.data, v.shape)]));
-
 /** The test model, loaded by a plain name-to-name copy. */
-function model(): GPT2LMHeadModel {
-  const sd = tensors(entries);
-  const m = new GPT2LMHeadModel(config);
-  m.loadStateDict(sd);
-  tf.dispose(Object.values(sd));
-  return m;
-}
+const model = (): GPT2LMHeadModel => loadEntries(new GPT2LMHeadModel(config), entries);
 
 const ids = (B: number, T: number, seed: number) =>
   Array.from({ length: B }, (_, b) => Array.from({ length: T }, (_, t) => (b * 17 + t * 7 + seed) % SIZES.vocab_size));
