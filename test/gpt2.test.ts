@@ -7,9 +7,9 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { tf, GPT2Config, gpt2ParameterShapes, GPT2LMHeadModel, KVCache, geluNew, geluNewTanh, pickToken, seededRandom, saveSafetensors, readSafetensorsHeader } from "../lib/index";
+import { tf, GPT2Config, gpt2ParameterShapes, GPT2LMHeadModel, KVCache, geluNew, geluNewTanh, pickToken, seededRandom, readSafetensorsHeader } from "../lib/index";
 import { everyBackend, loadEntries, tensors } from "./backends";
-import { compare, geluF64, gpt2Entries, gpt2F64 } from "./helpers";
+import { compare, geluF64, gpt2Entries, gpt2F64, writeModelFolder } from "./helpers";
 
 // Against float64: as for the layers. A whole model accumulates more rounding than one layer,
 // so the absolute tolerance is a little wider; real bugs (a missing residual, gelu's erf form, an
@@ -240,13 +240,8 @@ describe("GPT2LMHeadModel.fromPretrained", () => {
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   /** A Hugging Face model folder: config.json + model.safetensors. */
-  function folder(name: string, e: Record<string, { shape: number[]; data: Float32Array }>, json: object | null = { ...SIZES, model_type: "gpt2" }): string {
-    const d = path.join(dir, name);
-    fs.mkdirSync(d);
-    if (json) fs.writeFileSync(path.join(d, "config.json"), JSON.stringify(json));
-    saveSafetensors(path.join(d, "model.safetensors"), e, { format: "pt" });
-    return d;
-  }
+  const folder = (name: string, e: Record<string, { shape: number[]; data: Float32Array }>, json: object | null = { ...SIZES, model_type: "gpt2" }): string =>
+    writeModelFolder(path.join(dir, name), json, e, { format: "pt" });
 
   test("a folder, with or without the transformer. prefix and with the mask buffers, loads to the same model; the buffers are never read", async () => {
     const reference = model();

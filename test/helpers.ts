@@ -1,5 +1,9 @@
-// Small helpers shared by the lib tests: seeded data and a float64 reference that does not use tfjs.
+// Small helpers shared by the lib tests: seeded data, a float64 reference and model folders, none of
+// which uses tfjs.
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { gaussianFloat32 } from "../checks/engine/seeded";
+import { encodeSafetensors } from "../lib/safetensors-file";
 import type { GPT2ConfigFields } from "../lib/config";
 
 /** n samples of N(0, std²), rounded to float32 (what a tensor will hold). Same seeded generator as the checks' reference. */
@@ -145,6 +149,19 @@ export function gpt2Entries(c: GPT2ConfigFields, seed: number, options: { prefix
   out[`${p}ln_f.weight`] = norm([C], 0.1, 1);
   out[`${p}ln_f.bias`] = norm([C], 0.1);
   return out;
+}
+
+/**
+ * A Hugging Face model folder in `dir` (made if missing): config.json (none when `config` is null)
+ * and model.safetensors with `entries` in name order, as saveSafetensors writes them, and
+ * `metadata` in its header. Returns `dir`.
+ */
+export function writeModelFolder(dir: string, config: object | null, entries: Entries, metadata: Record<string, string> = {}): string {
+  fs.mkdirSync(dir, { recursive: true });
+  if (config) fs.writeFileSync(path.join(dir, "config.json"), JSON.stringify(config));
+  const list = Object.keys(entries).sort().map((name) => ({ name, ...entries[name] }));
+  fs.writeFileSync(path.join(dir, "model.safetensors"), encodeSafetensors(list, metadata));
+  return dir;
 }
 
 /** LayerNorm over rows of width C in float64. */
