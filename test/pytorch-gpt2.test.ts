@@ -14,7 +14,7 @@ import { tf, GPT2LMHeadModel } from "../lib/index";
 import { tokenize } from "../notebook-helpers/tokens";
 import { everyBackend } from "./backends";
 import { compare, gpt2Entries, writeModelFolder } from "./helpers";
-import { torchFixture, torchRan, readF32, HF_GPT2_PY } from "./torch";
+import { torchFixture, torchRan, readF32, readI32, HF_GPT2_PY } from "./torch";
 
 const ATOL = 1e-4;
 const RTOL = 1e-4;
@@ -42,10 +42,6 @@ print(torch.__version__)
 `;
 
 const i32 = (rows: number[][]) => Buffer.from(Int32Array.from(rows.flat()).buffer);
-const readI32 = (file: string) => {
-  const b = fs.readFileSync(file);
-  return Array.from(new Int32Array(b.buffer, b.byteOffset, b.byteLength / 4));
-};
 
 const backends = everyBackend();
 const torch = torchFixture(PYTHON, (dir) => {
