@@ -15,14 +15,14 @@ export function normals(n: number, std: number, seed: number): Float32Array {
 import { linearF64, splitLast, attentionF64, normalizeRows } from "../checks/engine/float64";
 export { linearF64 };
 
-/** Largest |a-b| and the first index breaking |a-b| <= atol + rtol*|b| (or -1). */
+/** Largest |a-b| (NaN if any is) and the first index breaking |a-b| <= atol + rtol*|b| (or -1). */
 export function compare(actual: ArrayLike<number>, expected: ArrayLike<number>, atol: number, rtol: number): { maxDiff: number; firstBad: number } {
   if (actual.length !== expected.length) throw new Error(`length ${actual.length} != ${expected.length}`);
   let maxDiff = 0;
   let firstBad = -1;
   for (let i = 0; i < actual.length; i++) {
     const d = Math.abs(actual[i] - expected[i]);
-    if (!(d <= maxDiff)) maxDiff = d; // also catches NaN
+    if (!(d <= maxDiff) && !Number.isNaN(maxDiff)) maxDiff = d; // once a difference is NaN, maxDiff stays NaN
     if (firstBad < 0 && !(d <= atol + rtol * Math.abs(expected[i]))) firstBad = i;
   }
   return { maxDiff, firstBad };
