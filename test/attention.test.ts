@@ -6,8 +6,8 @@ import assert from "node:assert/strict";
 import {
   tf, GPT2Config, causalAttention, causalAttentionParts, causalMask, GPT2SingleHeadAttention, GPT2Attention,
 } from "../lib/index";
-import { everyBackend } from "./backends";
-import { normals, compare, causalAttentionF64, attentionBlockF64, attnWeights, attnEntries, maskBufferEntry, type AttnWeights } from "./helpers";
+import { everyBackend, loadEntries, tensors } from "./backends";
+import { normals, compare, causalAttentionF64, attentionBlockF64, attnWeights, attnEntries, maskBufferEntry } from "./helpers";
 
 // Against a float64 reference, as for c_attn (test/forward.test.ts). Real bugs (no mask, a wrong
 // scale, heads cut along the wrong axis) are 1e-2 or larger.
@@ -19,17 +19,6 @@ const backends = everyBackend();
 function assertClose(actual: tf.Tensor, expected: ArrayLike<number>, what: string): void {
   const { maxDiff, firstBad } = compare(actual.dataSync(), expected, ATOL, RTOL);
   assert.equal(firstBad, -1, `${what}: max |diff| ${maxDiff} breaks atol ${ATOL} + rtol ${RTOL}`);
-}
-
-const tensors = (entries: Record<string, { shape: number[]; data: Float32Array }>) =>
-  Object.fromEntries(Object.entries(entries).map(([k, e]) => [k, tf.tensor(e.data, e.shape)]));
-
-/** A module of the given kind with `w` loaded under its own parameter names. */
-function loaded<M extends GPT2Attention | GPT2SingleHeadAttention>(model: M, w: AttnWeights, C: number): M {
-  const sd = tensors(attnEntries(w, C));
-  model.loadStateDict(sd);
-  tf.dispose(Object.values(sd));
-  return model;
 }
 
 describe("causalAttention", () => {
@@ -191,13 +180,13 @@ describe("GPT2SingleHeadAttention (step 08) and GPT2Attention (step 09)", () => 
           const config = new GPT2Config({ n_embd: C, n_head: nh });
 
           const w1 = attnWeights(C, 60 + C, false);
-          const single = loaded(new GPT2SingleHeadAttention(config), w1, C);
+          const single = loadEntries(new GPT2SingleHeadAttention(config), attnEntries(w1, C));
           const y1 = single.forward(x);
           assert.deepEqual(y1.shape, [B, T, C]);
           assertClose(y1, attentionBlockF64(xd, B, T, C, 1, w1), `${backend} single head`);
 
           const w = attnWeights(C, 70 + C);
-          const attn = loaded(new GPT2Attention(config), w, C);
+          const attn = loadEntries(new GPT2Attention(config), attnEntries(w, C));
           const y = attn.forward(x);
           assert.deepEqual(y.shape, [B, T, C]);
           assertClose(y, attentionBlockF64(xd, B, T, C, nh, w), `${backend} ${nh} heads`);

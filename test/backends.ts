@@ -1,6 +1,8 @@
-// For test files that run on every backend this machine has.
+// For test files that use tfjs: run on every backend this machine has, and turn the checkpoint
+// entries test/helpers.ts makes (tfjs-free) into tensors or a loaded module.
 import { before, after } from "node:test";
 import { tf, selectBackend, availableBackends } from "../lib/index";
+import type { Module } from "../lib/index";
 
 /**
  * Registers hooks that select a backend, list every available one in `names`, and restore the
@@ -17,4 +19,19 @@ export function everyBackend(): { names: string[]; original: string } {
     await tf.setBackend(state.original);
   });
   return state;
+}
+
+type Entries = Record<string, { shape: number[]; data: Float32Array }>;
+
+/** Checkpoint entries as tensors, by the same names; the caller disposes them. */
+export function tensors(entries: Entries): Record<string, tf.Tensor> {
+  return Object.fromEntries(Object.entries(entries).map(([name, e]) => [name, tf.tensor(e.data, e.shape)]));
+}
+
+/** `module` with `entries` loaded by a plain name-to-name copy (loadStateDict); the tensors made for it are disposed. */
+export function loadEntries<M extends Module>(module: M, entries: Entries): M {
+  const sd = tensors(entries);
+  module.loadStateDict(sd);
+  tf.dispose(Object.values(sd));
+  return module;
 }

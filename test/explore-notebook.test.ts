@@ -4,14 +4,13 @@
 // many figures each shows, comes from test/notebooks/notebooks.json.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import * as fs from "node:fs";
 import * as path from "node:path";
 import { ROOT, readNotebook, sourceText } from "../scripts/build-notebooks";
 import { weightsInUseText } from "../notebook-helpers/weights";
 import { MODEL_STAND_IN } from "../notebook-helpers/model";
+import { notebookTable } from "./notebooks/common";
 
-const TABLE = JSON.parse(fs.readFileSync(path.join(ROOT, "test", "notebooks", "notebooks.json"), "utf8")) as { notebooks: { file: string; figures: number }[] };
-const EXPLORE = TABLE.notebooks.filter((n) => /-explore\.ipynb$/.test(n.file));
+const EXPLORE = notebookTable().filter((n) => /-explore\.ipynb$/.test(n.file));
 
 test("the exploration notebooks are in the table", () => {
   assert.deepEqual(EXPLORE.map((n) => n.file), ["step07-explore.ipynb", "step08-explore.ipynb", "step09-explore.ipynb"]);

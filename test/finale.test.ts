@@ -19,6 +19,7 @@ import { MultiHeadAttention } from "../checks/step09/solution";
 import { WrongOrderKQV } from "./fixtures/step07-mistakes";
 import { NoScale, CorrectCachedMask } from "./fixtures/step08-mistakes";
 import { NoCProj, NoCProjLayer } from "./fixtures/step09-mistakes";
+import { compare } from "./helpers";
 
 const ROOT = path.resolve(__dirname, "..");
 const config = new GPT2Config({ n_embd: 32, n_head: 4, n_layer: 2, vocab_size: 100, n_positions: 16 });
@@ -52,13 +53,11 @@ function logits(): Float32Array {
   return data;
 }
 
-const maxDiff = (a: Float32Array, b: Float32Array) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
-
 /** Logits with `plan` plugged into every block, and the greedy tokens it generates. */
 async function withPlan(plan: BlockPlan | BlockPlan[]): Promise<{ diff: number; greedy: number[] }> {
   const p = plugLayers(model, plan);
   try {
-    const diff = maxDiff(logits(), kitLogits);
+    const diff = compare(logits(), kitLogits, 0, 0).maxDiff;
     const [greedy] = await model.generate([ids], { maxNewTokens: 6, temperature: 0, kvCache: false });
     return { diff, greedy };
   } finally {

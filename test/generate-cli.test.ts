@@ -7,16 +7,14 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { saveSafetensors } from "../lib/index";
 import { tokenize } from "../notebook-helpers/tokens";
-import { gpt2Entries } from "./helpers";
+import { gpt2Entries, writeModelFolder } from "./helpers";
 
 const SIZES = { n_embd: 8, n_head: 2, n_layer: 1, n_positions: 16, vocab_size: 50257, layer_norm_epsilon: 1e-5 };
 let dir = "";
 before(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "generate-cli-"));
-  fs.writeFileSync(path.join(dir, "config.json"), JSON.stringify({ ...SIZES, model_type: "gpt2" }));
-  saveSafetensors(path.join(dir, "model.safetensors"), gpt2Entries(SIZES, 3, { maskBuffers: true }));
+  writeModelFolder(dir, { ...SIZES, model_type: "gpt2" }, gpt2Entries(SIZES, 3, { maskBuffers: true }));
 });
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
 

@@ -7,9 +7,9 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { tf, GPT2Config, gpt2ParameterShapes, GPT2LMHeadModel, KVCache, geluNew, geluNewTanh, pickToken, seededRandom, saveSafetensors, readSafetensorsHeader } from "../lib/index";
-import { everyBackend } from "./backends";
-import { compare, gpt2Entries, gpt2F64 } from "./helpers";
+import { tf, GPT2Config, gpt2ParameterShapes, GPT2LMHeadModel, KVCache, geluNew, geluNewTanh, pickToken, seededRandom, readSafetensorsHeader } from "../lib/index";
+import { everyBackend, loadEntries, tensors } from "./backends";
+import { compare, geluF64, gpt2Entries, gpt2F64, writeModelFolder } from "./helpers";
 import { kthLargest } from "../lib/gpt2";
 
 // Against float64: as for the layers. A whole model accumulates more rounding than one layer,
@@ -23,16 +23,8 @@ const config = new GPT2Config(SIZES);
 const entries = gpt2Entries(SIZES, 500);
 const backends = everyBackend();
 
-const tensors = (e: Record<string, { shape: number[]; data: Float32Array }>) => Object.fromEntries(Object.entries(e).map(([k, v]) => [k, tf.tensor(v.data, v.shape)]));
-
 /** The test model, loaded by a plain name-to-name copy. */
-function model(): GPT2LMHeadModel {
-  const sd = tensors(entries);
-  const m = new GPT2LMHeadModel(config);
-  m.loadStateDict(sd);
-  tf.dispose(Object.values(sd));
-  return m;
-}
+const model = (): GPT2LMHeadModel => loadEntries(new GPT2LMHeadModel(config), entries);
 
 const ids = (B: number, T: number, seed: number) =>
   Array.from({ length: B }, (_, b) => Array.from({ length: T }, (_, t) => (b * 17 + t * 7 + seed) % SIZES.vocab_size));
@@ -78,7 +70,7 @@ describe("GPT2LMHeadModel.forward", () => {
       await tf.setBackend(backend);
       const xs = Float32Array.from([-12, -6, -3, -2, -1, -0.5, -1e-3, 0, 0.3, 1, 2.5, 6, 20]);
       const x = tf.tensor1d(xs);
-      const ref = Array.from(xs, (v) => 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3))));
+      const ref = Array.from(xs, geluF64);
       for (const f of [geluNew, geluNewTanh]) {
         const y = f(x);
         const { maxDiff, firstBad } = compare(y.dataSync(), ref, 1e-6, 1e-5);
@@ -278,13 +270,8 @@ describe("GPT2LMHeadModel.fromPretrained", () => {
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   /** A Hugging Face model folder: config.json + model.safetensors. */
-  function folder(name: string, e: Record<string, { shape: number[]; data: Float32Array }>, json: object | null = { ...SIZES, model_type: "gpt2" }): string {
-    const d = path.join(dir, name);
-    fs.mkdirSync(d);
-    if (json) fs.writeFileSync(path.join(d, "config.json"), JSON.stringify(json));
-    saveSafetensors(path.join(d, "model.safetensors"), e, { format: "pt" });
-    return d;
-  }
+  const folder = (name: string, e: Record<string, { shape: number[]; data: Float32Array }>, json: object | null = { ...SIZES, model_type: "gpt2" }): string =>
+    writeModelFolder(path.join(dir, name), json, e, { format: "pt" });
 
   test("a folder, with or without the transformer. prefix and with the mask buffers, loads to the same model; the buffers are never read", async () => {
     const reference = model();

@@ -1,5 +1,9 @@
-// Small helpers shared by the lib tests: seeded data and a float64 reference that does not use tfjs.
+// Small helpers shared by the lib tests: seeded data, a float64 reference and model folders, none of
+// which uses tfjs.
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { gaussianFloat32 } from "../checks/engine/seeded";
+import { encodeSafetensors } from "../lib/safetensors-file";
 import type { GPT2ConfigFields } from "../lib/config";
 
 /** n samples of N(0, std²), rounded to float32 (what a tensor will hold). Same seeded generator as the checks' reference. */
@@ -8,17 +12,17 @@ export function normals(n: number, std: number, seed: number): Float32Array {
 }
 
 /** y = x·W + b in float64 with plain loops (the same code the checks' references use). */
-import { linearF64 } from "../checks/engine/float64";
+import { linearF64, splitLast, attentionF64, normalizeRows } from "../checks/engine/float64";
 export { linearF64 };
 
-/** Largest |a-b| and the first index breaking |a-b| <= atol + rtol*|b| (or -1). */
+/** Largest |a-b| (NaN if any is) and the first index breaking |a-b| <= atol + rtol*|b| (or -1). */
 export function compare(actual: ArrayLike<number>, expected: ArrayLike<number>, atol: number, rtol: number): { maxDiff: number; firstBad: number } {
   if (actual.length !== expected.length) throw new Error(`length ${actual.length} != ${expected.length}`);
   let maxDiff = 0;
   let firstBad = -1;
   for (let i = 0; i < actual.length; i++) {
     const d = Math.abs(actual[i] - expected[i]);
-    if (!(d <= maxDiff)) maxDiff = d; // also catches NaN
+    if (!(d <= maxDiff) && !Number.isNaN(maxDiff)) maxDiff = d; // once a difference is NaN, maxDiff stays NaN
     if (firstBad < 0 && !(d <= atol + rtol * Math.abs(expected[i]))) firstBad = i;
   }
   return { maxDiff, firstBad };
@@ -83,28 +87,15 @@ export function attnWeights(C: number, seed: number, withProj = true): AttnWeigh
 }
 
 /**
- * GPT-2's attention block in float64 with plain loops: x [B, T, C] → c_attn → split into q, k, v →
- * nh heads of C/nh → causal attention → heads side by side → c_proj (skipped when w.cProjW is null).
+ * GPT-2's attention block in float64 with plain loops (the checks' reference code): x [B, T, C] →
+ * c_attn → split into q, k, v → nh heads of C/nh → causal attention → heads side by side → c_proj
+ * (skipped when w.cProjW is null).
  */
 export function attentionBlockF64(x: ArrayLike<number>, B: number, T: number, C: number, nh: number, w: AttnWeights): Float64Array {
-  const hs = C / nh;
-  const qkv = linearF64(x, w.cAttnW, w.cAttnB, B * T, C, 3 * C); // (B*T, 3C)
-  const heads = [0, 1, 2].map((part) => {
-    const out = new Float64Array(B * nh * T * hs); // (B, nh, T, hs)
-    for (let b = 0; b < B; b++)
-      for (let h = 0; h < nh; h++)
-        for (let t = 0; t < T; t++)
-          for (let d = 0; d < hs; d++) out[((b * nh + h) * T + t) * hs + d] = qkv[(b * T + t) * 3 * C + part * C + h * hs + d];
-    return out;
-  });
-  const { y } = causalAttentionF64(heads[0], heads[1], heads[2], B * nh, T, T, hs, hs); // (B, nh, T, hs)
-  const merged = new Float64Array(B * T * C); // (B, T, C)
-  for (let b = 0; b < B; b++)
-    for (let h = 0; h < nh; h++)
-      for (let t = 0; t < T; t++)
-        for (let d = 0; d < hs; d++) merged[(b * T + t) * C + h * hs + d] = y[((b * nh + h) * T + t) * hs + d];
-  if (!w.cProjW) return merged;
-  return linearF64(merged, w.cProjW, w.cProjB, B * T, C, C);
+  const [q, k, v] = splitLast(linearF64(x, w.cAttnW, w.cAttnB, B * T, C, 3 * C), B * T, 3, C);
+  const { y } = attentionF64(q, k, v, B, T, C, { nHead: nh });
+  if (!w.cProjW) return y;
+  return linearF64(y, w.cProjW, w.cProjB, B * T, C, C);
 }
 
 
@@ -128,9 +119,6 @@ export function maskBufferEntry(n: number): { shape: number[]; data: Float32Arra
   return { shape: [1, 1, n, n], data };
 }
 
-/** The sizes a GPT-2 reference needs: GPT2Config's fields (a type only: this file stays free of tfjs). */
-export type GPT2Sizes = GPT2ConfigFields;
-
 type Entries = Record<string, { shape: number[]; data: Float32Array }>;
 
 /**
@@ -138,7 +126,7 @@ type Entries = Record<string, { shape: number[]; data: Float32Array }>;
  * ln_f.bias), with LayerNorm weights near 1 and non-zero biases so that no term vanishes.
  * `prefix` is prepended to every name; `maskBuffers` adds the h.{i}.attn.bias buffers older exports carry.
  */
-export function gpt2Entries(c: GPT2Sizes, seed: number, options: { prefix?: string; maskBuffers?: boolean } = {}): Entries {
+export function gpt2Entries(c: GPT2ConfigFields, seed: number, options: { prefix?: string; maskBuffers?: boolean } = {}): Entries {
   const C = c.n_embd;
   const p = options.prefix ?? "";
   let s = seed;
@@ -163,24 +151,32 @@ export function gpt2Entries(c: GPT2Sizes, seed: number, options: { prefix?: stri
   return out;
 }
 
+/**
+ * A Hugging Face model folder in `dir` (made if missing): config.json (none when `config` is null)
+ * and model.safetensors with `entries` in name order, as saveSafetensors writes them, and
+ * `metadata` in its header. Returns `dir`.
+ */
+export function writeModelFolder(dir: string, config: object | null, entries: Entries, metadata: Record<string, string> = {}): string {
+  fs.mkdirSync(dir, { recursive: true });
+  if (config) fs.writeFileSync(path.join(dir, "config.json"), JSON.stringify(config));
+  const list = Object.keys(entries).sort().map((name) => ({ name, ...entries[name] }));
+  fs.writeFileSync(path.join(dir, "model.safetensors"), encodeSafetensors(list, metadata));
+  return dir;
+}
+
 /** LayerNorm over rows of width C in float64. */
 function layerNormF64(x: ArrayLike<number>, w: Float32Array, b: Float32Array, rows: number, C: number, eps: number): Float64Array {
-  const y = new Float64Array(rows * C);
-  for (let r = 0; r < rows; r++) {
-    let mean = 0;
-    for (let i = 0; i < C; i++) mean += x[r * C + i] / C;
-    let variance = 0;
-    for (let i = 0; i < C; i++) variance += (x[r * C + i] - mean) ** 2 / C;
-    for (let i = 0; i < C; i++) y[r * C + i] = ((x[r * C + i] - mean) / Math.sqrt(variance + eps)) * w[i] + b[i];
-  }
-  return y;
+  return normalizeRows(x, rows, C, eps).map((v, i) => v * w[i % C] + b[i % C]);
 }
+
+/** GPT-2's GELU (gelu_new, the tanh form) of one value, in float64. */
+export const geluF64 = (v: number): number => 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3)));
 
 /**
  * GPT-2's forward pass in float64 with plain loops: ids [B][T] → logits [B, T, vocab_size],
  * from weights named as in the checkpoint (no prefix).
  */
-export function gpt2F64(ids: number[][], c: GPT2Sizes, e: Entries): Float64Array {
+export function gpt2F64(ids: number[][], c: GPT2ConfigFields, e: Entries): Float64Array {
   const [B, T, C, V] = [ids.length, ids[0].length, c.n_embd, c.vocab_size];
   const rows = B * T;
   let x: Float64Array = new Float64Array(rows * C);
@@ -195,8 +191,7 @@ export function gpt2F64(ids: number[][], c: GPT2Sizes, e: Entries): Float64Array
     });
     x = add(x, a);
     const hidden = linearF64(layerNormF64(x, w("ln_2.weight"), w("ln_2.bias"), rows, C, c.layer_norm_epsilon), w("mlp.c_fc.weight"), w("mlp.c_fc.bias"), rows, C, 4 * C);
-    const gelu = hidden.map((v) => 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3))));
-    x = add(x, linearF64(gelu, w("mlp.c_proj.weight"), w("mlp.c_proj.bias"), rows, 4 * C, C));
+    x = add(x, linearF64(hidden.map(geluF64), w("mlp.c_proj.weight"), w("mlp.c_proj.bias"), rows, 4 * C, C));
   }
   const h = layerNormF64(x, e["ln_f.weight"].data, e["ln_f.bias"].data, rows, C, c.layer_norm_epsilon);
   const logits = new Float64Array(rows * V);

@@ -5,6 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as zlib from "node:zlib";
+import { mulberry32 } from "../checks/engine/seeded";
 import { heatmap, bars, heatmapLayout, barLayout, niceTicks, niceAxis, formatTicks, textWidth, MASK_COLOR, DIVERGING, SEQUENTIAL } from "../notebook-helpers/plot";
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -63,8 +64,7 @@ test("niceTicks: round numbers (1, 2 or 5 × 10^k apart) inside the range, for m
   assert.deepEqual(niceTicks(0, 15.6), [0, 5, 10, 15]);
   assert.deepEqual(niceTicks(0, 92), [0, 20, 40, 60, 80]);
   assert.deepEqual(niceTicks(3, 3), [3]);
-  let seed = 12345;
-  const rand = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const rand = mulberry32(12345);
   for (let i = 0; i < 500; i++) {
     const scale = 10 ** Math.floor(rand() * 12 - 6);
     const lo = (rand() - 0.7) * scale;

@@ -10,11 +10,11 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { tf, GPT2LMHeadModel, saveSafetensors } from "../lib/index";
+import { tf, GPT2LMHeadModel } from "../lib/index";
 import { tokenize } from "../notebook-helpers/tokens";
 import { everyBackend } from "./backends";
-import { compare, gpt2Entries } from "./helpers";
-import { torchFixture, torchRan, readF32, HF_GPT2_PY } from "./torch";
+import { compare, gpt2Entries, writeModelFolder } from "./helpers";
+import { torchFixture, torchRan, readF32, readI32, HF_GPT2_PY } from "./torch";
 
 const ATOL = 1e-4;
 const RTOL = 1e-4;
@@ -42,17 +42,10 @@ print(torch.__version__)
 `;
 
 const i32 = (rows: number[][]) => Buffer.from(Int32Array.from(rows.flat()).buffer);
-const readI32 = (file: string) => {
-  const b = fs.readFileSync(file);
-  return Array.from(new Int32Array(b.buffer, b.byteOffset, b.byteLength / 4));
-};
 
 const backends = everyBackend();
 const torch = torchFixture(PYTHON, (dir) => {
-  const model = path.join(dir, "model");
-  fs.mkdirSync(model);
-  fs.writeFileSync(path.join(model, "config.json"), JSON.stringify({ ...SIZES, model_type: "gpt2", n_ctx: SIZES.n_positions }));
-  saveSafetensors(path.join(model, "model.safetensors"), gpt2Entries(SIZES, 900, { maskBuffers: true }), { format: "pt" });
+  writeModelFolder(path.join(dir, "model"), { ...SIZES, model_type: "gpt2", n_ctx: SIZES.n_positions }, gpt2Entries(SIZES, 900, { maskBuffers: true }), { format: "pt" });
   fs.writeFileSync(path.join(dir, "logit-ids.i32"), i32(LOGIT_IDS));
   fs.writeFileSync(path.join(dir, "prompts.i32"), i32(PROMPTS));
   if (hasRealWeights) fs.writeFileSync(path.join(dir, "real-prompt.i32"), i32([tokenize(REAL_PROMPT).ids]));

@@ -7,7 +7,8 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { GPT2Config, GPT2LMHeadModel, saveSafetensors, selectBackend } from "../lib/index";
+import { GPT2Config, GPT2LMHeadModel, selectBackend } from "../lib/index";
+import { writeModelFolder } from "./helpers";
 
 const ROOT = path.resolve(__dirname, "..");
 const README = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
@@ -25,9 +26,9 @@ test("the README's TypeScript snippets run as written", async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "qkv-readme-"));
   const config = new GPT2Config({ n_embd: 32, n_head: 4, n_layer: 2, n_positions: 64 });
   const model = new GPT2LMHeadModel(config);
-  saveSafetensors(path.join(dir, "model.safetensors"), Object.fromEntries(model.namedParameters()));
+  const entries = Object.fromEntries(model.namedParameters().map(([name, p]) => [name, { shape: p.shape, data: p.dataSync() as Float32Array }]));
   model.dispose();
-  fs.writeFileSync(path.join(dir, "config.json"), JSON.stringify({ model_type: "gpt2", n_embd: 32, n_head: 4, n_layer: 2, n_positions: 64, vocab_size: 50257 }));
+  writeModelFolder(dir, { model_type: "gpt2", n_embd: 32, n_head: 4, n_layer: 2, n_positions: 64, vocab_size: 50257 }, entries);
   try {
     // In a git-ignored folder of the project, its imports ("./lib/index", written from the
     // project root's point of view) pointed one folder up.

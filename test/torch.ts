@@ -68,6 +68,12 @@ export function readF32(file: string): Float32Array {
   return new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4);
 }
 
+/** Little-endian int32 values of a file written by numpy's tofile, as plain numbers. */
+export function readI32(file: string): number[] {
+  const buf = fs.readFileSync(file);
+  return Array.from(new Int32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4));
+}
+
 /**
  * Hugging Face's GPT-2 written out in PyTorch, for the scripts to build on (the transformers package
  * is not needed): a safetensors reader of its own, Conv1D, GPT2Attention (eval mode: no dropout;

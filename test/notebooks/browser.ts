@@ -18,16 +18,13 @@
 //
 // Debian packages: jupyter-notebook python3-ipykernel chromium (and, for the HTML export,
 // jupyter-nbconvert python3-nbclient).
-import { spawn, spawnSync } from "node:child_process";
-import type { ChildProcess } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { chromium } from "playwright-core";
-import { CHROMIUM, CHROMIUM_FLAGS, freePort, killGroup, notebookTable, sleep } from "./common";
-import type { TableEntry } from "./common";
+import { CHROMIUM, CHROMIUM_FLAGS, ROOT, blockOffsite, killGroup, notebookTable, printResult, printSummary, readCheckTable, signalGroup, sleep, startLessons } from "./common";
+import type { LessonsServer, Result, TableEntry } from "./common";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 
 // Code passed to page.evaluate runs in the browser. These module-local stand-ins keep the DOM
@@ -39,8 +36,8 @@ declare const getComputedStyle: any;
 type HTMLElement = any;
 type HTMLImageElement = any;
 
-const ROOT = path.resolve(__dirname, "..", "..");
-const JUPYTER = process.env.JUPYTER_BIN || "/usr/bin/jupyter";
+// What scripts/lessons.sh runs for QKV_JUPYTER=classic.
+const JUPYTER = "/usr/bin/jupyter";
 const SHOTS = path.join(ROOT, "screenshots");
 const WORK = path.join(ROOT, "artifacts", "browser");
 const NOTEBOOKS = notebookTable();
@@ -51,77 +48,23 @@ const WITH_PICTURES = NOTEBOOKS.filter((n) => n.figures > 0 && n.runs.some((r) =
 const savedFile = (n: TableEntry): string => path.join(ROOT, "artifacts", "notebooks", `saved-${n.file}`);
 const exportedFile = (n: TableEntry): string => path.join(ROOT, "artifacts", "html", n.file.replace(/\.ipynb$/, ".html"));
 
-interface Result {
-  name: string;
-  passed: boolean;
-  message: string;
-}
 const results: Result[] = [];
 function record(name: string, passed: boolean, message: string): void {
   results.push({ name, passed, message });
-  console.log(`${passed ? "PASS" : "FAIL"}  ${name}${message ? `  -- ${message}` : ""}`);
+  printResult({ name, passed, message });
 }
 
-
-interface Server {
-  proc: ChildProcess;
-  base: string;
-  token: string;
-  log: string[];
-}
-
-async function startServer(): Promise<Server> {
-  const port = await freePort();
-  const token = randomBytes(24).toString("hex");
+/** The classic Notebook, with Jupyter's config, runtime and data files in a fresh folder. */
+function startServer(): Promise<LessonsServer> {
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "qkv-jupyter-"));
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
+  return startLessons("classic", WORK, {
     JUPYTER_CONFIG_DIR: path.join(scratch, "config"), // no user config can change what we test
     JUPYTER_RUNTIME_DIR: path.join(scratch, "runtime"),
     JUPYTER_DATA_DIR: path.join(scratch, "data"),
-  };
-  delete env.GPT2_SAFETENSORS; // the browser run uses the announced stand-in
-  delete env.JUPYTER_PATH; // lessons.sh must register the kernel by itself
-  // Started through the README's main command, so the test covers it too (kernel registration,
-  // 127.0.0.1, token auth). Jupyter reads the token from JUPYTER_TOKEN.
-  Object.assign(env, { QKV_JUPYTER: "classic", QKV_NO_BROWSER: "1", QKV_PORT: String(port), QKV_NOTEBOOK_DIR: WORK, JUPYTER_TOKEN: token });
-  const proc = spawn("bash", [path.join(ROOT, "scripts", "lessons.sh")], { env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
-  const log: string[] = [];
-  proc.stdout!.on("data", (d) => log.push(String(d)));
-  proc.stderr!.on("data", (d) => log.push(String(d)));
-  const base = `http://127.0.0.1:${port}`;
-  try {
-    const deadline = Date.now() + 60_000;
-    while (Date.now() < deadline) {
-      if (proc.exitCode !== null) throw new Error(`scripts/lessons.sh exited with ${proc.exitCode}:\n${log.join("")}`);
-      try {
-        const res = await fetch(`${base}/api/status`, { headers: { Authorization: `token ${token}` } });
-        if (res.ok) {
-          const anon = await fetch(`${base}/api/contents`);
-          if (anon.status !== 403) throw new Error(`the server answered ${anon.status} without a token: auth must stay on`);
-          return { proc, base, token, log };
-        }
-      } catch (err) {
-        if (/auth must stay on/.test(String(err))) throw err;
-      }
-      await sleep(250);
-    }
-    throw new Error(`jupyter notebook did not answer on ${base} within 60 s:\n${log.join("")}`);
-  } catch (err) {
-    // Never leave a server behind, least of all one that answered without a token: the caller
-    // has no handle on it yet, so stop its process group here.
-    if (proc.exitCode === null && proc.pid) {
-      try {
-        process.kill(-proc.pid, "SIGKILL");
-      } catch {
-        /* already gone */
-      }
-    }
-    throw err;
-  }
+  });
 }
 
-async function stopServer(server: Server | null): Promise<void> {
+async function stopServer(server: LessonsServer | null): Promise<void> {
   if (!server) return;
   const { proc, base, token } = server;
   try {
@@ -133,20 +76,12 @@ async function stopServer(server: Server | null): Promise<void> {
     // the server may already be gone
   }
   if (proc.exitCode === null && proc.pid) {
-    try {
-      // The server's process group. Kernels run in sessions of their own (jupyter_client starts
-      // them with start_new_session), so they were shut down through the API above, and a
-      // SIGTERM lets Jupyter shut down any that remain.
-      process.kill(-proc.pid, "SIGTERM");
-    } catch {
-      /* already gone */
-    }
+    // The server's process group. Kernels run in sessions of their own (jupyter_client starts
+    // them with start_new_session), so they were shut down through the API above, and a
+    // SIGTERM lets Jupyter shut down any that remain.
+    signalGroup(proc, "SIGTERM");
     for (let i = 0; i < 40 && proc.exitCode === null && proc.signalCode === null; i++) await sleep(250);
-    try {
-      process.kill(-proc.pid, "SIGKILL");
-    } catch {
-      /* already gone */
-    }
+    signalGroup(proc, "SIGKILL"); // whatever is left of the group, even once lessons.sh itself has exited
   }
 }
 
@@ -155,7 +90,7 @@ async function unrollNotebook(page: Page): Promise<void> {
   await page.addStyleTag({ content: "html,body,#site{height:auto!important;overflow:visible!important} #header{position:static!important}" });
 }
 
-async function runNotebook(context: BrowserContext, server: Server, nb: (typeof NOTEBOOKS)[number]): Promise<void> {
+async function runNotebook(context: BrowserContext, server: LessonsServer, nb: (typeof NOTEBOOKS)[number]): Promise<void> {
   const label = nb.file.replace(".ipynb", "");
   const page = await context.newPage();
   const pageErrors: string[] = [];
@@ -199,12 +134,7 @@ async function runNotebook(context: BrowserContext, server: Server, nb: (typeof 
   record(`${label}: no cell shows an error`, errors.length === 0, errors.length ? errors.join(" | ") : "no .output_error, no stderr");
 
   if (nb.check) {
-    const table = await page.evaluate(() => {
-      const t = document.querySelector(".qkv-check");
-      if (!t) return null;
-      const text = t.textContent || "";
-      return { rows: t.querySelectorAll("tr").length, failed: text.includes("✗"), notImplemented: /not implemented yet/i.test(text), summary: (t.lastElementChild?.textContent || "").trim() };
-    });
+    const table = await readCheckTable(page, ".qkv-check");
     if (nb.check === "pass") {
       record(`${label}: the check table shows all passed`, !!table && table.rows > 0 && !table.failed && /All \d+ checks passed/.test(table.summary), table ? `${table.rows} rows; "${table.summary}"` : "no check table (.qkv-check) in the page");
     } else {
@@ -237,7 +167,7 @@ async function runNotebook(context: BrowserContext, server: Server, nb: (typeof 
 }
 
 /** Open a saved, executed notebook without running it: the static pictures show. */
-async function checkSavedNotebook(context: BrowserContext, server: Server, nb: TableEntry): Promise<void> {
+async function checkSavedNotebook(context: BrowserContext, server: LessonsServer, nb: TableEntry): Promise<void> {
   const saved = savedFile(nb);
   const label = nb.file.replace(".ipynb", "");
   if (!fs.existsSync(saved)) {
@@ -330,7 +260,7 @@ async function main(): Promise<number> {
   fs.mkdirSync(WORK, { recursive: true });
   for (const nb of NOTEBOOKS) fs.copyFileSync(path.join(ROOT, "notebooks", nb.file), path.join(WORK, nb.file));
 
-  let server: Server | null = null;
+  let server: LessonsServer | null = null;
   let browser: Browser | null = null;
   const cleanup = () => killGroup(server?.proc);
   process.on("SIGINT", () => {
@@ -343,13 +273,7 @@ async function main(): Promise<number> {
     record("server: npm run lessons serves the classic Notebook on 127.0.0.1 with token auth", true, `${server.base} (requests without the token are refused)`);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    const offsite: string[] = [];
-    await context.route("**/*", (route) => {
-      const url = route.request().url();
-      if (url.startsWith(server!.base) || url.startsWith("data:") || url.startsWith("blob:")) return route.continue();
-      offsite.push(url);
-      return route.abort(); // the lessons must work with no network: nothing leaves the machine
-    });
+    const offsite = await blockOffsite(context, server.base);
     for (const nb of NOTEBOOKS) {
       try {
         await runNotebook(context, server, nb);
@@ -370,12 +294,7 @@ async function main(): Promise<number> {
     await browser?.close().catch(() => undefined);
     await stopServer(server);
   }
-  const passed = results.filter((r) => r.passed).length;
-  const failed = results.length - passed;
-  console.log(`\nscreenshots: ${path.relative(ROOT, SHOTS)}/`);
-  console.log(`browser test: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-  console.log(`${passed} passed, ${failed} failed`);
-  return failed || results.length === 0 ? 1 : 0;
+  return printSummary(results, SHOTS, "browser test", t0);
 }
 
 main().then((code) => process.exit(code));

@@ -5,27 +5,22 @@
 //
 //   npm run test:browser-lab
 //
-// As a module it exports the pieces another test can reuse:
-//   startLabServer / stopLabServer  a server on 127.0.0.1, a free port and a fresh token; it must
-//                                   refuse requests without the token, and stop (with its kernels)
-//                                   on SIGTERM;
-//   runLabNotebook                  open a notebook, Run → Run All Cells through the menu, wait for
-//                                   the kernel, and check what the learner sees;
-//   checkLabMath                    LaTeX in markdown renders (MathJax, bundled: no network).
-// Run directly, it builds the app if needed, copies the table's notebooks to artifacts/browser-lab/
-// (the committed notebooks never get outputs), checks them on a fresh server, and prints
+// It builds the app if needed, copies the table's notebooks to artifacts/browser-lab/ (the
+// committed notebooks never get outputs), and on a fresh server (127.0.0.1, a free port and a fresh
+// token; it must refuse requests without the token, and stop with its kernels on SIGTERM) opens
+// each one, runs Run → Run All Cells through the menu, waits for the kernel and checks what the
+// learner sees; then that LaTeX in markdown renders (MathJax, bundled: no network). Prints
 // "N passed, N failed".
 // Screenshots go to screenshots/lab/ (git-ignored). Every request that would leave 127.0.0.1 is
 // blocked and reported.
 //
 // Debian packages: python3-jupyter-server python3-jupyterlab-server chromium.
-import { spawn, spawnSync } from "node:child_process";
-import type { ChildProcess } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { chromium } from "playwright-core";
-import { CHROMIUM, CHROMIUM_FLAGS, freePort, killGroup, notebookTable, sleep } from "./common";
+import { CHROMIUM, CHROMIUM_FLAGS, ROOT, blockOffsite, killGroup, notebookTable, printResult, printSummary, readCheckTable, sleep, startLessons } from "./common";
+import type { LessonsServer, Result, TableEntry } from "./common";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 
 // Code passed to page.evaluate runs in the browser; this stand-in keeps DOM types out of the
@@ -33,26 +28,9 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 /* eslint-disable @typescript-eslint/no-explicit-any */
 declare const document: any;
 
-const ROOT = path.resolve(__dirname, "..", "..");
-
-export interface Result {
-  name: string;
-  passed: boolean;
-  message: string;
-}
-/** What a notebook must show once every cell ran. */
-export interface Expect {
-  figures: number;
-  /** "pass": the check table shows every check passed; "not-implemented": the untouched exercise's
-   *  table shows a failed "not implemented yet" check; null: no check table expected. */
-  check: "pass" | "not-implemented" | null;
-}
-export interface LabServer {
-  proc: ChildProcess;
-  base: string;
-  token: string;
+interface LabServer extends LessonsServer {
+  /** Jupyter's files (QKV_LAB_STATE), its runtime folder among them. */
   stateDir: string;
-  log: string[];
 }
 
 const result = (name: string, passed: boolean, message: string): Result => ({ name, passed, message });
@@ -82,72 +60,35 @@ function alive(pid: number): boolean {
 }
 
 /**
- * Start jupyterlab/serve.sh on 127.0.0.1, a free port and a fresh token, with Jupyter's files in
- * `stateDir`. Resolves once the server answers with the token and has refused a request without
- * it; throws (after killing it) otherwise. The build must exist (run jupyterlab/build.sh first,
- * or allow `timeoutMs` for it).
+ * The JupyterLab built here, through scripts/lessons.sh (startLessons), with Jupyter's files in
+ * `stateDir`. Beyond a request without the token, one with a wrong token must be refused too, and
+ * the app's page must not be served without one; otherwise the server is killed, with any kernel
+ * it started, and this throws.
  */
-export async function startLabServer(opts: { notebookDir: string; stateDir: string; timeoutMs?: number }): Promise<LabServer> {
-  const port = await freePort();
-  const token = randomBytes(24).toString("hex");
-  fs.mkdirSync(opts.stateDir, { recursive: true });
-  // Through the README's main command, forcing the JupyterLab built here (not one the machine
-  // may have), on a free port, with a fresh token and Jupyter's files in a fresh folder.
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    QKV_JUPYTER: "built",
-    QKV_NO_BROWSER: "1",
-    QKV_PORT: String(port),
-    QKV_NOTEBOOK_DIR: opts.notebookDir,
-    JUPYTER_TOKEN: token,
-    QKV_LAB_STATE: opts.stateDir,
-  };
-  delete env.GPT2_SAFETENSORS; // the browser run uses the announced stand-in weights
-  delete env.JUPYTER_PATH; // lessons.sh must register the kernel by itself
-  const args = [path.join(ROOT, "scripts", "lessons.sh")];
-  // detached: its own process group, so a failed start can be killed whole.
-  const proc = spawn("bash", args, { env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
-  const log: string[] = [];
-  proc.stdout!.on("data", (d) => log.push(String(d)));
-  proc.stderr!.on("data", (d) => log.push(String(d)));
-  const server: LabServer = { proc, base: `http://127.0.0.1:${port}`, token, stateDir: opts.stateDir, log };
+async function startLabServer(notebookDir: string, stateDir: string): Promise<LabServer> {
+  fs.mkdirSync(stateDir, { recursive: true });
+  let server: LessonsServer | null = null;
   try {
-    const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
-    while (Date.now() < deadline) {
-      if (proc.exitCode !== null) throw new Error(`scripts/lessons.sh exited with ${proc.exitCode}:\n${log.join("")}`);
-      const ok = await fetch(`${server.base}/api/status`, { headers: { Authorization: `token ${token}` } }).then((r) => r.ok, () => false);
-      if (ok) {
-        // Token auth must be on: no token, or a wrong one, is refused.
-        for (const [what, headers] of [["no token", {}], ["a wrong token", { Authorization: "token wrong" }]] as const) {
-          const res = await fetch(`${server.base}/api/contents`, { headers, redirect: "manual" });
-          if (res.status !== 403) throw new Error(`the server answered ${res.status} to a request with ${what}: auth must stay on`);
-        }
-        const page = await fetch(`${server.base}/lab`, { redirect: "manual" });
-        if (page.status === 200) throw new Error("the server served /lab without a token");
-        return server;
-      }
-      await sleep(250);
-    }
-    throw new Error(`the lab server did not answer on ${server.base} in time:\n${log.join("")}`);
+    server = await startLessons("built", notebookDir, { QKV_LAB_STATE: stateDir });
+    const wrong = await fetch(`${server.base}/api/contents`, { headers: { Authorization: "token wrong" }, redirect: "manual" });
+    if (wrong.status !== 403) throw new Error(`the server answered ${wrong.status} to a request with a wrong token: auth must stay on`);
+    const page = await fetch(`${server.base}/lab`, { redirect: "manual" });
+    if (page.status === 200) throw new Error("the server served /lab without a token");
+    return { ...server, stateDir };
   } catch (err) {
-    if (proc.exitCode === null && proc.pid) {
-      try {
-        process.kill(-proc.pid, "SIGKILL");
-      } catch {
-        /* already gone */
-      }
-    }
-    for (const pid of kernelPids(opts.stateDir)) process.kill(pid, "SIGKILL");
+    killGroup(server?.proc);
+    for (const pid of kernelPids(stateDir)) process.kill(pid, "SIGKILL");
     throw err;
   }
 }
 
 /**
- * Stop the server as a learner's Ctrl+C or a service manager would: one SIGTERM to the server
- * (serve.sh exec's it, so that is the spawned process). Reports whether it stopped by itself and
- * whether every kernel it had started ended with it; kills whatever is left either way.
+ * Stop the server as a service manager would: one SIGTERM to the spawned process, scripts/lessons.sh,
+ * which passes it on to the server (serve.sh exec's it) and exits once the server has. Reports
+ * whether it stopped by itself and whether every kernel it had started ended with it; kills
+ * whatever is left either way.
  */
-export async function stopLabServer(server: LabServer): Promise<Result[]> {
+async function stopLabServer(server: LabServer): Promise<Result[]> {
   const { proc } = server;
   const kernels = kernelPids(server.stateDir);
   const results: Result[] = [];
@@ -157,13 +98,7 @@ export async function stopLabServer(server: LabServer): Promise<Result[]> {
   while (proc.exitCode === null && proc.signalCode === null && Date.now() - t0 < 20_000) await sleep(100);
   const stopped = proc.exitCode !== null || proc.signalCode !== null;
   results.push(result("server: stops on SIGTERM", stopped, stopped ? `exited (code ${proc.exitCode}) ${((Date.now() - t0) / 1000).toFixed(1)} s after SIGTERM` : "still running 20 s after SIGTERM: killed"));
-  if (!stopped) {
-    try {
-      process.kill(-proc.pid, "SIGKILL");
-    } catch {
-      /* gone */
-    }
-  }
+  if (!stopped) killGroup(proc);
   for (let i = 0; i < 50 && kernels.some(alive); i++) await sleep(100);
   const left = kernels.filter(alive);
   results.push(result("server: no kernel process outlives it", left.length === 0, `${kernels.length} kernel process(es) were running; ${left.length} left${left.length ? ` (pids ${left.join(", ")}, now killed)` : ""}`));
@@ -178,18 +113,6 @@ async function openInLab(page: Page, base: string, token: string, file: string):
   await page.waitForSelector("body[data-qkv-lab-ready]", { state: "attached", timeout: 90_000 });
 }
 
-/** Block and list every request that would leave the server (nothing may leave 127.0.0.1). */
-async function blockOffsite(page: Page, base: string): Promise<string[]> {
-  const offsite: string[] = [];
-  await page.route("**/*", (route) => {
-    const url = route.request().url();
-    if (url.startsWith(base) || url.startsWith("data:") || url.startsWith("blob:")) return route.continue();
-    offsite.push(url);
-    return route.abort();
-  });
-  return offsite;
-}
-
 /** The active notebook, as a CSS prefix (other panels are hidden, not removed). */
 const PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)";
 
@@ -199,7 +122,8 @@ const PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)";
  * the check table, every figure drawn (and by which renderer), no JavaScript errors, no request
  * leaving 127.0.0.1. Screenshots go to `shotsDir`.
  */
-export async function runLabNotebook(context: BrowserContext, base: string, token: string, file: string, expect: Expect, shotsDir: string): Promise<Result[]> {
+async function runLabNotebook(context: BrowserContext, base: string, token: string, nb: TableEntry, shotsDir: string): Promise<Result[]> {
+  const { file } = nb;
   const label = file.replace(/\.ipynb$/, "");
   const results: Result[] = [];
   const record = (name: string, passed: boolean, message: string) => results.push(result(`${label}: ${name}`, passed, message));
@@ -266,14 +190,9 @@ export async function runLabNotebook(context: BrowserContext, base: string, toke
     const errors: string[] = await page.$$eval(`${PANEL} .jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]`, (els) => els.map((e: any) => (e.textContent || "").trim().slice(0, 200)));
     record("no error output, no stderr", errors.length === 0, errors.length ? errors.join(" | ") : "none");
 
-    if (expect.check) {
-      const table = await page.evaluate((panel) => {
-        const t = document.querySelector(`${panel} .qkv-check`);
-        if (!t) return null;
-        const text = t.textContent || "";
-        return { rows: t.querySelectorAll("tr").length, failed: text.includes("✗"), notImplemented: /not implemented yet/i.test(text), summary: (t.lastElementChild?.textContent || "").trim() };
-      }, PANEL);
-      if (expect.check === "pass") {
+    if (nb.check) {
+      const table = await readCheckTable(page, `${PANEL} .qkv-check`);
+      if (nb.check === "pass") {
         record("the check table shows all passed", !!table && table.rows > 0 && !table.failed && /All \d+ checks passed/.test(table.summary), table ? `${table.rows} rows; "${table.summary}"` : "no check table (.qkv-check)");
       } else {
         record('the check table reports "not implemented yet"', !!table && table.failed && table.notImplemented, table ? `${table.rows} rows; "${table.summary.slice(0, 100)}"` : "no check table (.qkv-check)");
@@ -282,14 +201,14 @@ export async function runLabNotebook(context: BrowserContext, base: string, toke
       if (el) await el.screenshot({ path: path.join(shotsDir, `${label}-check.png`) });
     }
 
-    if (expect.figures > 0) {
+    if (nb.figures > 0) {
       // A figure shows through plotly's mime renderer (jupyterlab-plotly, from the
       // application/vnd.plotly.v1+json data) where the app has it, else through the notebook's
       // HTML, where the inline plotly.js draws over the static picture (data-drawn="plotly").
       await page
         .waitForFunction(
           ([panel, n]) => document.querySelectorAll(`${panel} .jp-RenderedPlotly .plot-container`).length + document.querySelectorAll(`${panel} .qkv-figure[data-drawn]`).length >= n,
-          [PANEL, expect.figures] as const,
+          [PANEL, nb.figures] as const,
           { timeout: 60_000 },
         )
         .catch(() => undefined);
@@ -301,7 +220,7 @@ export async function runLabNotebook(context: BrowserContext, base: string, toke
       const drawn = figs.filter((f) => f.drawn);
       const by = (r: string) => drawn.filter((f) => f.renderer === r).length;
       const how = [by("mime") ? `${by("mime")} by plotly's mime renderer (application/vnd.plotly.v1+json)` : "", by("html") ? `${by("html")} by the HTML fallback (inline plotly.js)` : ""].filter(Boolean).join(", ");
-      record("every figure drew", figs.length === expect.figures && drawn.length === figs.length, `${drawn.length}/${figs.length} drawn (expected ${expect.figures})${how ? `: ${how}` : ""}`);
+      record("every figure drew", figs.length === nb.figures && drawn.length === figs.length, `${drawn.length}/${figs.length} drawn (expected ${nb.figures})${how ? `: ${how}` : ""}`);
       const handles = await page.$$(`${PANEL} .jp-RenderedPlotly, ${PANEL} .qkv-figure`);
       for (let i = 0; i < handles.length; i++) await handles[i].screenshot({ path: path.join(shotsDir, `${label}-figure-${i + 1}.png`) });
     }
@@ -323,7 +242,7 @@ export async function runLabNotebook(context: BrowserContext, base: string, toke
 }
 
 /** A markdown cell's LaTeX renders with the bundled MathJax (no network), in `file`. */
-export async function checkLabMath(context: BrowserContext, base: string, token: string, file: string, shotsDir: string): Promise<Result[]> {
+async function checkLabMath(context: BrowserContext, base: string, token: string, file: string, shotsDir: string): Promise<Result[]> {
   const page = await context.newPage();
   const offsite = await blockOffsite(page, base);
   try {
@@ -346,12 +265,9 @@ export async function checkLabMath(context: BrowserContext, base: string, token:
 }
 
 // ---------------------------------------------------------------------------------------------
-// The driver: npx tsx scripts/browser-lab.ts
+// The driver: npm run test:browser-lab
 
-const NOTEBOOKS = notebookTable().map((n) => ({
-  file: n.file,
-  expect: { figures: n.figures, check: n.check },
-}));
+const NOTEBOOKS = notebookTable();
 
 /** A notebook with only a markdown cell, for the MathJax check, independent of any lesson's text. */
 function mathNotebook(): string {
@@ -363,7 +279,7 @@ async function main(): Promise<number> {
   const t0 = Date.now();
   const results: Result[] = [];
   const report = (rs: Result[]) => {
-    for (const r of rs) console.log(`${r.passed ? "PASS" : "FAIL"}  ${r.name}${r.message ? `  -- ${r.message}` : ""}`);
+    for (const r of rs) printResult(r);
     results.push(...rs);
   };
   if (!fs.existsSync(CHROMIUM)) {
@@ -396,11 +312,11 @@ async function main(): Promise<number> {
   });
   try {
     const t1 = Date.now();
-    server = await startLabServer({ notebookDir, stateDir: path.join(scratch, "state") });
+    server = await startLabServer(notebookDir, path.join(scratch, "state"));
     report([result("server: JupyterLab on 127.0.0.1 with token auth", true, `${server.base} answered in ${((Date.now() - t1) / 1000).toFixed(1)} s; requests without the token (or with a wrong one) are refused`)]);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    for (const nb of NOTEBOOKS) report(await runLabNotebook(context, server.base, server.token, nb.file, nb.expect, shotsDir));
+    for (const nb of NOTEBOOKS) report(await runLabNotebook(context, server.base, server.token, nb, shotsDir));
     report(await checkLabMath(context, server.base, server.token, "math-check.ipynb", shotsDir));
     await context.close();
   } catch (err) {
@@ -410,12 +326,7 @@ async function main(): Promise<number> {
     await browser?.close().catch(() => undefined);
     if (server) report(await stopLabServer(server));
   }
-  const passed = results.filter((r) => r.passed).length;
-  const failed = results.length - passed;
-  console.log(`\nscreenshots: ${path.relative(ROOT, shotsDir)}/`);
-  console.log(`browser check (JupyterLab): ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-  console.log(`${passed} passed, ${failed} failed`);
-  return failed || results.length === 0 ? 1 : 0;
+  return printSummary(results, shotsDir, "browser check (JupyterLab)", t0);
 }
 
-if (require.main === module) main().then((code) => process.exit(code));
+main().then((code) => process.exit(code));
